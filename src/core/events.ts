@@ -1,0 +1,229 @@
+/**
+ * Events and the event target of the WebSocket API (WHATWG DOM and WebSockets Standard), built
+ * for speed: an event object is made only when someone listens, and dispatch is a plain loop.
+ * The classes have the fields and methods of their DOM namesakes.
+ */
+
+/** A listener: a function or an object with `handleEvent`, as in the DOM. */
+export type Listener<E> = ((event: E) => unknown) | { handleEvent(event: E): unknown };
+
+export interface ListenerOptions {
+  once?: boolean;
+  signal?: AbortSignal;
+  capture?: boolean;
+  passive?: boolean;
+}
+
+/** Base event, with the DOM `Event` members that apply to a non-bubbling WebSocket event. */
+export class WebSocketEvent {
+  static readonly NONE = 0;
+  static readonly CAPTURING_PHASE = 1;
+  static readonly AT_TARGET = 2;
+  static readonly BUBBLING_PHASE = 3;
+  readonly NONE = 0;
+  readonly CAPTURING_PHASE = 1;
+  readonly AT_TARGET = 2;
+  readonly BUBBLING_PHASE = 3;
+
+  readonly type: string;
+  target: unknown = null;
+  currentTarget: unknown = null;
+  eventPhase = 0;
+  readonly bubbles = false;
+  readonly cancelable = false;
+  readonly composed = false;
+  readonly defaultPrevented = false;
+  readonly isTrusted = false;
+  readonly timeStamp: number;
+  /** @internal set by stopImmediatePropagation */
+  stopped = false;
+
+  constructor(type: string) {
+    this.type = type;
+    this.timeStamp = performance.now();
+  }
+
+  preventDefault(): void {}
+  stopPropagation(): void {}
+  stopImmediatePropagation(): void {
+    this.stopped = true;
+  }
+  composedPath(): unknown[] {
+    return this.currentTarget === null ? [] : [this.currentTarget];
+  }
+}
+
+/** A message event: `data` is a string, or binary data in the socket's `binaryType`. */
+export class MessageEvent<T = unknown> extends WebSocketEvent {
+  readonly data: T;
+  readonly origin: string;
+  readonly lastEventId = '';
+  readonly source = null;
+  readonly ports: readonly never[] = [];
+
+  constructor(type: string, init: { data: T; origin?: string }) {
+    super(type);
+    this.data = init.data;
+    this.origin = init.origin ?? '';
+  }
+}
+
+/** Fired once when the connection has closed. */
+export class CloseEvent extends WebSocketEvent {
+  /** The close code: the peer's, 1005 when its close frame had none, 1006 when none arrived. */
+  readonly code: number;
+  readonly reason: string;
+  /** True when the closing handshake completed both ways. */
+  readonly wasClean: boolean;
+
+  constructor(type: string, init: { code?: number; reason?: string; wasClean?: boolean } = {}) {
+    super(type);
+    this.code = init.code ?? 0;
+    this.reason = init.reason ?? '';
+    this.wasClean = init.wasClean ?? false;
+  }
+}
+
+/** Fired when the connection fails; `error` is a typed wskit error with a stable `code`. */
+export class ErrorEvent extends WebSocketEvent {
+  readonly error: unknown;
+  readonly message: string;
+
+  constructor(type: string, init: { error?: unknown; message?: string } = {}) {
+    super(type);
+    this.error = init.error;
+    this.message = init.message ?? (init.error instanceof Error ? init.error.message : '');
+  }
+}
+
+interface Entry {
+  callback: Listener<never> | null;
+  once: boolean;
+  /** True for the entry behind an `onX` handler property. */
+  attribute: boolean;
+  removed: boolean;
+}
+
+/** Reports a listener's exception the way the DOM does: asynchronously, without stopping dispatch. */
+function report(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
+/** An `EventTarget` with `onX` handler properties kept in registration order, as in HTML. */
+export class WebSocketEventTarget {
+  private readonly listeners = new Map<string, Entry[]>();
+
+  addEventListener<E = WebSocketEvent>(
+    type: string,
+    callback: Listener<E> | null,
+    options?: boolean | ListenerOptions,
+  ): void {
+    if (callback === null || callback === undefined) return;
+    const opts = typeof options === 'object' && options !== null ? options : {};
+    if (opts.signal?.aborted) return;
+    let list = this.listeners.get(type);
+    if (!list) {
+      list = [];
+      this.listeners.set(type, list);
+    }
+    for (const e of list) if (!e.attribute && e.callback === callback) return;
+    const entry: Entry = {
+      callback: callback as Listener<never>,
+      once: opts.once === true,
+      attribute: false,
+      removed: false,
+    };
+    list.push(entry);
+    opts.signal?.addEventListener('abort', () => this.removeEntry(type, entry), { once: true });
+  }
+
+  removeEventListener<E = WebSocketEvent>(
+    type: string,
+    callback: Listener<E> | null,
+    _options?: boolean | ListenerOptions,
+  ): void {
+    const list = this.listeners.get(type);
+    if (!list || callback === null) return;
+    const entry = list.find((e) => !e.attribute && e.callback === callback);
+    if (entry) this.removeEntry(type, entry);
+  }
+
+  /** Dispatches `event` to this target's listeners; returns true (WebSocket events cannot be canceled). */
+  dispatchEvent(event: WebSocketEvent | Event): boolean {
+    const list = this.listeners.get(event.type);
+    if (!list || list.length === 0) return true;
+    const own = event instanceof WebSocketEvent ? event : null;
+    if (own) {
+      own.target = this;
+      own.currentTarget = this;
+      own.eventPhase = 2;
+    }
+    if (list.length === 1) {
+      this.invoke(event, list[0]!);
+    } else {
+      for (const entry of list.slice()) {
+        this.invoke(event, entry);
+        if (own?.stopped) break;
+      }
+    }
+    if (own) {
+      own.currentTarget = null;
+      own.eventPhase = 0;
+    }
+    return true;
+  }
+
+  private invoke(event: WebSocketEvent | Event, entry: Entry): void {
+    if (entry.removed || entry.callback === null) return;
+    if (entry.once) this.removeEntry(event.type, entry);
+    const cb = entry.callback as Listener<WebSocketEvent | Event>;
+    try {
+      if (typeof cb === 'function') cb.call(this, event);
+      else cb.handleEvent(event);
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  /** Whether anyone listens for `type`: lets the hot path skip building event objects. */
+  protected hasListeners(type: string): boolean {
+    const list = this.listeners.get(type);
+    return list !== undefined && list.length > 0;
+  }
+
+  protected getHandler<F>(type: string): F | null {
+    const entry = this.listeners.get(type)?.find((e) => e.attribute);
+    return (entry?.callback as F | undefined) ?? null;
+  }
+
+  protected setHandler(type: string, handler: unknown): void {
+    const list = this.listeners.get(type);
+    const existing = list?.find((e) => e.attribute);
+    // HTML event handler attributes hold functions; anything else clears the handler.
+    const fn = typeof handler === 'function' ? handler : null;
+    if (existing) {
+      if (fn === null) this.removeEntry(type, existing);
+      else existing.callback = fn as Listener<never>;
+      return;
+    }
+    if (fn === null) return;
+    const entry: Entry = {
+      callback: fn as Listener<never>,
+      once: false,
+      attribute: true,
+      removed: false,
+    };
+    if (list) list.push(entry);
+    else this.listeners.set(type, [entry]);
+  }
+
+  private removeEntry(type: string, entry: Entry): void {
+    const list = this.listeners.get(type);
+    if (!list) return;
+    const i = list.indexOf(entry);
+    if (i >= 0) list.splice(i, 1);
+    entry.removed = true;
+  }
+}
