@@ -5,8 +5,14 @@ import type { ConnectTarget } from '../core/url.js';
 import { ConnectionError, HandshakeError, type WebSocketError } from '../errors.js';
 import { buildClientRequest, generateKey, validateServerResponse } from '../protocol/handshake.js';
 import { HttpHeadParser } from '../protocol/http-head-parser.js';
+import {
+  acceptDeflateResponse,
+  buildDeflateOffer,
+  type DeflateAgreement,
+} from '../protocol/permessage-deflate-negotiation.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
+import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 
 /** TLS settings of a `wss:` client. */
 export interface ClientTlsOptions {
@@ -32,6 +38,8 @@ export interface ClientHandshakeOptions {
   handshakeTimeout: number;
   maxHeaderBytes?: number;
   maxHeaders?: number;
+  /** Offer permessage-deflate with these settings; null to offer nothing. */
+  perMessageDeflate: PerMessageDeflateOptions | null;
 }
 
 export interface HandshakeResult {
@@ -40,6 +48,8 @@ export interface HandshakeResult {
   rest: Buffer;
   protocol: string;
   extensions: string;
+  /** The permessage-deflate agreement, when the server accepted the offer. */
+  deflate: DeflateAgreement | null;
 }
 
 /**
@@ -106,6 +116,9 @@ export function clientHandshake(
       path: target.path,
       key,
       protocols: options.protocols,
+      ...(options.perMessageDeflate
+        ? { extensions: buildDeflateOffer(options.perMessageDeflate) }
+        : {}),
       ...(options.origin !== undefined ? { origin: options.origin } : {}),
       headers,
     });
@@ -133,9 +146,22 @@ export function clientHandshake(
     if (!parsed) return;
     const { head, rest } = parsed;
     try {
+      let deflate: DeflateAgreement | null = null;
+      const offered = options.perMessageDeflate;
       const agreed = validateServerResponse(
         head,
-        { key, protocols: options.protocols },
+        {
+          key,
+          protocols: options.protocols,
+          ...(offered
+            ? {
+                acceptExtensions: (header: string) => {
+                  deflate = acceptDeflateResponse(header, offered);
+                  return header;
+                },
+              }
+            : {}),
+        },
         nodePlatform,
       );
       finish(null, {
@@ -143,6 +169,7 @@ export function clientHandshake(
         rest: Buffer.from(rest.buffer, rest.byteOffset, rest.length),
         protocol: agreed.protocol,
         extensions: agreed.extensions,
+        deflate,
       });
     } catch (error) {
       if (error instanceof HandshakeError && head.status !== 101) {

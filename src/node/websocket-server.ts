@@ -18,9 +18,11 @@ import {
   checkUpgradeRequest,
 } from '../protocol/handshake.js';
 import { Opcode } from '../protocol/opcodes.js';
+import { acceptDeflateOffer } from '../protocol/permessage-deflate-negotiation.js';
 import { DEFAULT_MAX_PAYLOAD, WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
+import { NodeDeflateCompressor, type PerMessageDeflateOptions } from './permessage-deflate.js';
 import {
   type BinaryType,
   kAccept,
@@ -70,6 +72,8 @@ export interface WebSocketServerOptions {
   closeTimeout?: number;
   /** Most request headers accepted in an upgrade request (default 100); more get 431. */
   maxHeaders?: number;
+  /** Accept permessage-deflate (RFC 7692): false (default), true, or settings. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 export interface BroadcastOptions {
@@ -223,7 +227,13 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         this.#reject(socket, 503, 'the server is shutting down');
         return;
       }
-      const response = buildAcceptResponse(check.key, nodePlatform, protocol ? { protocol } : {});
+      const deflateOption = this.options.perMessageDeflate;
+      const deflateOptions = typeof deflateOption === 'object' ? deflateOption : {};
+      const deflate = deflateOption ? acceptDeflateOffer(check.extensions, deflateOptions) : null;
+      const response = buildAcceptResponse(check.key, nodePlatform, {
+        ...(protocol ? { protocol } : {}),
+        ...(deflate ? { extensions: deflate.response } : {}),
+      });
       socket.removeListener('error', onHandshakeSocketError);
       socket.setNoDelay(true);
       socket.setTimeout(0);
@@ -232,7 +242,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         socket,
         url: `ws://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
         protocol,
-        extensions: '',
+        extensions: deflate?.response ?? '',
+        compressor: deflate
+          ? new NodeDeflateCompressor(deflate.agreement, 'server', deflateOptions)
+          : null,
         maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         binaryType: this.options.binaryType ?? 'nodebuffer',
         closeTimeout: this.options.closeTimeout ?? 30_000,
@@ -292,7 +305,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     let count = 0;
     for (const client of this.clients) {
       if (client === options.except || (options.filter && !options.filter(client))) continue;
-      if (client[kSendRaw](frame)) count++;
+      if (client[kSendRaw](frame, payload)) count++;
     }
     return count;
   }

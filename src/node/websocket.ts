@@ -12,6 +12,7 @@ import { type ConnectTarget, parseWebSocketUrl } from '../core/url.js';
 import { ConnectionError, type ProtocolError, WebSocketError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { isToken } from '../protocol/http-tokens.js';
+import type { MessageCompressor } from '../protocol/message-compressor.js';
 import {
   DEFAULT_MAX_PAYLOAD,
   type ProtocolSink,
@@ -20,6 +21,7 @@ import {
 import { type ClientTlsOptions, clientHandshake } from './client-handshake.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
+import { NodeDeflateCompressor, type PerMessageDeflateOptions } from './permessage-deflate.js';
 
 /** How binary messages are delivered: `Blob` (standard default), `ArrayBuffer`, or Node `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
@@ -43,6 +45,8 @@ export interface WebSocketOptions {
   maxPayload?: number;
   /** Initial `binaryType` (default "blob"). */
   binaryType?: BinaryType;
+  /** Offer permessage-deflate (RFC 7692): true (default), false, or settings. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** @internal what a server hands to the socket it accepted. */
@@ -54,6 +58,7 @@ export interface AcceptedSocketInit {
   maxPayload: number;
   binaryType: BinaryType;
   closeTimeout: number;
+  compressor: MessageCompressor | null;
 }
 
 /** @internal hooks shared with the server; not exported from the package. */
@@ -143,7 +148,7 @@ export class WebSocket extends WebSocketEventTarget {
       this.#closeTimeout = accepted.closeTimeout;
       this.#protocol = accepted.protocol;
       this.#extensions = accepted.extensions;
-      this.#attach(accepted.socket, 'server', accepted.maxPayload);
+      this.#attach(accepted.socket, 'server', accepted.maxPayload, accepted.compressor);
       return;
     }
     const target = parseWebSocketUrl(url);
@@ -356,9 +361,13 @@ export class WebSocket extends WebSocketEventTarget {
     if (head.length > 0 && this.#engine) this.#engine.receive(head);
   }
 
-  /** @internal writes a pre-encoded frame (broadcast). */
-  [kSendRaw](frame: Uint8Array): boolean {
-    if (this.#readyState !== OPEN || this.#sendQueue !== null) return false;
+  /** @internal writes a pre-encoded frame of `data` (broadcast), keeping order with `send()`. */
+  [kSendRaw](frame: Uint8Array, data: WebSocketData): boolean {
+    if (this.#readyState !== OPEN || this.#engine!.closeSent) return false;
+    if (this.#sendQueue !== null) {
+      this.#enqueue(data);
+      return true;
+    }
     return this.#engine!.sendRaw(frame);
   }
 
@@ -373,6 +382,12 @@ export class WebSocket extends WebSocketEventTarget {
         ...(options.headers ? { headers: options.headers } : {}),
         ...(options.origin !== undefined ? { origin: options.origin } : {}),
         ...(options.tls ? { tls: options.tls } : {}),
+        perMessageDeflate:
+          options.perMessageDeflate === false
+            ? null
+            : options.perMessageDeflate === true || options.perMessageDeflate === undefined
+              ? {}
+              : options.perMessageDeflate,
       },
       (error, result) => {
         this.#abortHandshake = null;
@@ -388,14 +403,29 @@ export class WebSocket extends WebSocketEventTarget {
         }
         this.#protocol = result.protocol;
         this.#extensions = result.extensions;
-        this.#attach(result.socket, 'client', options.maxPayload ?? DEFAULT_MAX_PAYLOAD);
+        const deflateOptions =
+          typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate : {};
+        const compressor = result.deflate
+          ? new NodeDeflateCompressor(result.deflate, 'client', deflateOptions)
+          : null;
+        this.#attach(
+          result.socket,
+          'client',
+          options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+          compressor,
+        );
         this.dispatchEvent(new WebSocketEvent('open'));
         if (result.rest.length > 0 && this.#engine) this.#engine.receive(result.rest);
       },
     );
   }
 
-  #attach(socket: Socket, role: 'client' | 'server', maxPayload: number): void {
+  #attach(
+    socket: Socket,
+    role: 'client' | 'server',
+    maxPayload: number,
+    compressor: MessageCompressor | null,
+  ): void {
     this.#socket = socket;
     this.#readyState = OPEN;
     const sink: ProtocolSink = {
@@ -420,8 +450,18 @@ export class WebSocket extends WebSocketEventTarget {
       },
       onClose: (code, reason) => this.#onCloseFrame(code, reason),
       onError: (error) => this.#onProtocolError(error),
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      onIdle: () => {
+        // A close frame queued behind a compression has now been written.
+        if (engine.done && role === 'server' && !socket.writableEnded) socket.end();
+      },
     };
-    const engine = new WebSocketProtocol({ role, maxPayload, platform: nodePlatform }, sink);
+    const engine = new WebSocketProtocol(
+      { role, maxPayload, platform: nodePlatform, ...(compressor ? { compressor } : {}) },
+      sink,
+    );
+    if (compressor) socket.once('close', () => compressor.close());
     this.#engine = engine;
     socket.on('data', (chunk: Buffer) => engine.receive(chunk));
     socket.on('end', () => {
@@ -457,7 +497,8 @@ export class WebSocket extends WebSocketEventTarget {
     const socket = this.#socket!;
     // RFC 6455 section 7.1.1: the server closes the TCP connection first; a client waits for
     // it (closeTimeout bounds the wait).
-    if (this.#engine!.role === 'server') socket.end();
+    const engine = this.#engine!;
+    if (engine.role === 'server' && engine.idle) socket.end();
     this.#armCloseTimer();
   }
 

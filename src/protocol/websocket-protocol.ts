@@ -3,6 +3,7 @@ import { CloseCode, isValidWireCloseCode } from './close-codes.js';
 import { frameHeaderSize, MAX_CONTROL_PAYLOAD, writeFrameHeader } from './frame-header.js';
 import { FrameParser, type FrameSink } from './frame-parser.js';
 import { applyMask, MaskKeyPool } from './mask.js';
+import type { MessageCompressor } from './message-compressor.js';
 import { Opcode } from './opcodes.js';
 import { type Platform, portablePlatform } from './platform.js';
 import { Utf8Validator } from './utf8.js';
@@ -31,6 +32,11 @@ export interface ProtocolSink {
    * underlying connection without waiting for an answer.
    */
   onError(error: ProtocolError): void;
+  /** Incoming work is piling up behind decompression: stop reading until `resume`. */
+  pause?(): void;
+  resume?(): void;
+  /** Every queued outgoing frame has been written (see `WebSocketProtocol.idle`). */
+  onIdle?(): void;
 }
 
 export interface ProtocolOptions {
@@ -38,6 +44,8 @@ export interface ProtocolOptions {
   /** Largest incoming message in bytes; 0 for no limit. Default 100 MiB. */
   maxPayload?: number;
   platform?: Platform;
+  /** A negotiated per-message compression extension (permessage-deflate). */
+  compressor?: MessageCompressor;
 }
 
 /** Default `maxPayload`: 100 MiB. */
@@ -46,6 +54,27 @@ export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 export const MAX_CLOSE_REASON_BYTES = MAX_CONTROL_PAYLOAD - 2;
 /** Unmasked payloads up to this size are copied behind their header: one buffer, one write. */
 const COPY_LIMIT = 32 * 1024;
+/** Frames waiting behind a decompression before the transport is asked to stop reading. */
+const BACKLOG_PAUSE = 64;
+
+/** A frame that arrived while an earlier message was still being decompressed. */
+interface InboundFrame {
+  fin: boolean;
+  rsv1: boolean;
+  opcode: number;
+  payload: Uint8Array;
+}
+
+/** An outgoing frame held back behind a compression, to keep order. */
+interface OutboundFrame {
+  opcode: number;
+  data: Uint8Array | string;
+  fin: boolean;
+  compress: boolean;
+  /** For close frames: the code and the reason bytes' length. */
+  closeCode?: number | undefined;
+  closeReason?: string;
+}
 
 /**
  * The sans-I/O RFC 6455 engine for one connection: bytes in through {@link receive}, events out
@@ -59,6 +88,15 @@ export class WebSocketProtocol implements FrameSink {
   private readonly parser: FrameParser;
   private readonly masks: MaskKeyPool | null;
   private readonly utf8: Utf8Validator;
+  private readonly maxPayload: number;
+  private readonly compressor: MessageCompressor | null;
+
+  private fragmentCompressed = false;
+  private inboundBusy = false;
+  private backlog: InboundFrame[] = [];
+  private paused = false;
+  private outQueue: OutboundFrame[] | null = null;
+  private compressing = false;
 
   private fragments: Uint8Array[] = [];
   private fragmentBytes = 0;
@@ -73,14 +111,18 @@ export class WebSocketProtocol implements FrameSink {
     this.role = options.role;
     this.platform = options.platform ?? portablePlatform;
     this.sink = sink;
+    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.compressor = options.compressor ?? null;
     this.parser = new FrameParser(
       {
         expectMasked: this.role === 'server',
-        maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+        maxPayload: this.maxPayload,
         platform: this.platform,
       },
       this,
     );
+    // RFC 7692 section 6: RSV1 marks a compressed message once the extension is agreed.
+    this.parser.rsv1Allowed = this.compressor !== null;
     this.masks = this.role === 'client' ? MaskKeyPool.for(this.platform) : null;
     this.utf8 = new Utf8Validator(this.platform.isUtf8);
   }
@@ -103,6 +145,11 @@ export class WebSocketProtocol implements FrameSink {
   /** Nothing more will be read or written: the transport may close the connection. */
   get done(): boolean {
     return this._failed || (this._closeSent && this._closeReceived);
+  }
+
+  /** No outgoing frame is held back behind a compression: everything has reached the sink. */
+  get idle(): boolean {
+    return this.outQueue === null;
   }
 
   /** Feeds bytes read from the connection. The engine takes ownership of `chunk`. */
@@ -171,6 +218,20 @@ export class WebSocketProtocol implements FrameSink {
         `close reason is ${reasonLength} bytes; at most ${MAX_CLOSE_REASON_BYTES} are allowed`,
       );
     }
+    if (this.outQueue !== null) {
+      // Messages still being compressed go out first; the close follows them.
+      this._closeSent = true;
+      this.closePending = true;
+      this.outQueue.push({
+        opcode: Opcode.Close,
+        data: EMPTY,
+        fin: true,
+        compress: false,
+        closeCode: code,
+        closeReason: reason,
+      });
+      return true;
+    }
     this.writeClose(code, reason, reasonLength);
     return true;
   }
@@ -195,20 +256,46 @@ export class WebSocketProtocol implements FrameSink {
 
   /** Writes a whole frame from {@link encodeFrame}; only for servers, whose frames are unmasked. */
   sendRaw(frame: Uint8Array): boolean {
-    if (this._closeSent || this.sendingFragmented) return false;
+    if (this._closeSent) return false;
     if (this.role !== 'server')
       throw new TypeError('only a server sends pre-encoded (unmasked) frames');
-    this.sink.write(frame);
+    if (this.sendingFragmented)
+      throw new TypeError('a fragmented message is being sent; finish it first');
+    if (this.outQueue !== null)
+      this.outQueue.push({ opcode: RAW, data: frame, fin: true, compress: false });
+    else this.sink.write(frame);
     return true;
   }
 
   // -- FrameSink ------------------------------------------------------------------------------
 
-  onFrame(fin: boolean, _rsv1: boolean, opcode: number, payload: Uint8Array): void {
+  onFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): void {
+    if (this.inboundBusy) {
+      // Keep order: everything after a message being decompressed waits for it.
+      this.backlog.push({ fin, rsv1, opcode, payload });
+      if (this.backlog.length === BACKLOG_PAUSE && !this.paused && this.sink.pause) {
+        this.paused = true;
+        this.sink.pause();
+      }
+      return;
+    }
+    this.handleFrame(fin, rsv1, opcode, payload);
+  }
+
+  private handleFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): void {
     switch (opcode) {
       case Opcode.Text:
       case Opcode.Binary: {
         const binary = opcode === Opcode.Binary;
+        if (rsv1) {
+          if (fin) return this.inflate(payload, binary);
+          this.fragments = [payload];
+          this.fragmentBytes = payload.length;
+          this.fragmentBinary = binary;
+          this.fragmentCompressed = true;
+          return;
+        }
+        this.fragmentCompressed = false;
         if (fin) {
           // RFC 6455 section 8.1: text MUST be valid UTF-8.
           if (!binary && !this.platform.isUtf8(payload))
@@ -230,6 +317,13 @@ export class WebSocketProtocol implements FrameSink {
         this.fragments.push(payload);
         this.fragmentBytes += payload.length;
         const binary = this.fragmentBinary;
+        if (this.fragmentCompressed) {
+          if (!fin) return;
+          const data = this.platform.concat(this.fragments, this.fragmentBytes);
+          this.fragments = [];
+          this.fragmentBytes = 0;
+          return this.inflate(data, binary);
+        }
         if (!binary && !this.utf8.push(payload))
           return this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
         if (!fin) return;
@@ -260,6 +354,90 @@ export class WebSocketProtocol implements FrameSink {
 
   // -- internals ------------------------------------------------------------------------------
 
+  private inflate(data: Uint8Array, binary: boolean): void {
+    this.inboundBusy = true;
+    this.compressor!.decompress(data, this.maxPayload, (error, result) => {
+      if (this._failed || this._closeReceived) return;
+      this.inboundBusy = false;
+      if (error || !result) {
+        this.fail(
+          error?.closeCode ?? CloseCode.InvalidPayload,
+          error?.message ?? 'decompression failed',
+        );
+        return;
+      }
+      // RFC 7692 section 8: text is validated after decompression.
+      if (!binary && !this.platform.isUtf8(result)) {
+        this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+        return;
+      }
+      this.sink.onMessage(result, binary);
+      this.drainBacklog();
+    });
+  }
+
+  private drainBacklog(): void {
+    while (!this.inboundBusy && this.backlog.length > 0 && !this._failed) {
+      const f = this.backlog.shift()!;
+      this.handleFrame(f.fin, f.rsv1, f.opcode, f.payload);
+    }
+    if (this.paused && !this.inboundBusy && this.backlog.length === 0) {
+      this.paused = false;
+      this.sink.resume?.();
+    }
+  }
+
+  /** Writes queued frames in order until one needs the compressor. */
+  private pump(): void {
+    const queue = this.outQueue;
+    while (queue !== null && queue.length > 0 && !this._failed) {
+      const item = queue[0]!;
+      if (item.compress) {
+        if (this.compressing) return;
+        this.compressing = true;
+        const bytes = typeof item.data === 'string' ? this.encodeText(item.data) : item.data;
+        this.compressor!.compress(bytes, (error, result) => {
+          this.compressing = false;
+          if (this._failed || this.outQueue !== queue) return;
+          queue.shift();
+          if (error || !result) {
+            this.fail(
+              CloseCode.InternalError,
+              `compression failed: ${error?.message ?? 'no output'}`,
+            );
+            return;
+          }
+          this.writeFrame(item.opcode, result, true, true);
+          this.pump();
+        });
+        return;
+      }
+      queue.shift();
+      if (item.opcode === RAW) {
+        this.sink.write(item.data as Uint8Array);
+      } else if (item.opcode === Opcode.Close) {
+        const reason = item.closeReason ?? '';
+        this.writeClose(
+          item.closeCode,
+          reason,
+          reason === '' ? 0 : this.platform.byteLength(reason),
+        );
+      } else {
+        this.writeFrame(item.opcode, item.data, item.fin, false);
+      }
+    }
+    if (this.outQueue === queue) {
+      this.outQueue = null;
+      this.sink.onIdle?.();
+    }
+  }
+
+  private encodeText(text: string): Uint8Array {
+    const out = this.platform.alloc(this.platform.byteLength(text));
+    this.platform.encodeInto(text, out, 0);
+    return out;
+  }
+
   private receiveClose(payload: Uint8Array): void {
     // RFC 6455 section 5.5.1: a close body is empty or starts with a 2-byte code.
     if (payload.length === 1)
@@ -278,8 +456,25 @@ export class WebSocketProtocol implements FrameSink {
     this._closeReceived = true;
     this.parser.stop();
     this.fragments = [];
-    // RFC 6455 section 5.5.1: answer a close with a close, echoing the code.
-    if (!this._closeSent) this.writeClose(code === CloseCode.NoStatus ? undefined : code, '', 0);
+    // RFC 6455 section 5.5.1: answer a close with a close, echoing the code (after any message
+    // still being compressed, which section 5.5.1 allows to finish first).
+    if (!this._closeSent) {
+      const echo = code === CloseCode.NoStatus ? undefined : code;
+      if (this.outQueue !== null) {
+        this._closeSent = true;
+        this.closePending = true;
+        this.outQueue.push({
+          opcode: Opcode.Close,
+          data: EMPTY,
+          fin: true,
+          compress: false,
+          closeCode: echo,
+          closeReason: '',
+        });
+      } else {
+        this.writeClose(echo, '', 0);
+      }
+    }
     this.sink.onClose(code, reason);
   }
 
@@ -288,7 +483,9 @@ export class WebSocketProtocol implements FrameSink {
     this._failed = true;
     this.parser.stop();
     this.fragments = [];
-    if (!this._closeSent) {
+    this.backlog = [];
+    this.outQueue = null;
+    if (!this._closeSent || this.closePending) {
       const reason =
         closeCode === CloseCode.MessageTooBig
           ? 'message too big'
@@ -300,8 +497,12 @@ export class WebSocketProtocol implements FrameSink {
     this.sink.onError(new ProtocolError(closeCode, message));
   }
 
+  /** A close frame is queued behind compressions but not written yet. */
+  private closePending = false;
+
   private writeClose(code: number | undefined, reason: string, reasonLength: number): void {
     this._closeSent = true;
+    this.closePending = false;
     if (code === undefined) {
       this.writeFrame(Opcode.Close, EMPTY, true, false);
       return;
@@ -367,3 +568,5 @@ export class WebSocketProtocol implements FrameSink {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Marks a queued pre-encoded frame (not an opcode). */
+const RAW = -1;
