@@ -34,6 +34,8 @@ export type WebSocketErrorCode =
   | 'ERR_WS_PROTOCOL'
   | 'ERR_WS_INVALID_UTF8'
   | 'ERR_WS_MESSAGE_TOO_BIG'
+  | 'ERR_WS_QUEUE_FULL'
+  | 'ERR_WS_NOT_SENT'
   | 'ERR_WS_UNKNOWN';
 
 /** Base class of every error wskit raises or reports. */
@@ -132,6 +134,8 @@ export const SOCKET_ERROR_BY_CODE: Readonly<Record<WebSocketErrorCode, number>> 
   ERR_WS_PROTOCOL: -1,
   ERR_WS_INVALID_UTF8: -1,
   ERR_WS_MESSAGE_TOO_BIG: -1,
+  ERR_WS_QUEUE_FULL: 19,
+  ERR_WS_NOT_SENT: 19,
   ERR_WS_UNKNOWN: -1,
 };
 

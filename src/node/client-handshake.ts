@@ -1,10 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import type { ConnectTarget } from '../core/url.js';
+import { type ConnectTarget, parseWebSocketUrl } from '../core/url.js';
 import { ConnectionError, HandshakeError, type WebSocketError } from '../errors.js';
 import { buildClientRequest, generateKey, validateServerResponse } from '../protocol/handshake.js';
-import { HttpHeadParser } from '../protocol/http-head-parser.js';
+import { HttpHeadParser, type HttpResponseHead } from '../protocol/http-head-parser.js';
 import {
   acceptDeflateResponse,
   buildDeflateOffer,
@@ -13,6 +13,7 @@ import {
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';
+import { connectThroughProxy, resolveProxy } from './proxy.js';
 
 /** TLS settings of a `wss:` client. */
 export interface ClientTlsOptions {
@@ -34,12 +35,17 @@ export interface ClientHandshakeOptions {
   headers?: Readonly<Record<string, string>>;
   origin?: string;
   tls?: ClientTlsOptions;
-  /** Milliseconds from the start of the connection to the server's 101; 0 for none. */
+  /** Milliseconds from the start of the attempt to the server's 101; 0 for none. */
   handshakeTimeout: number;
   maxHeaderBytes?: number;
   maxHeaders?: number;
   /** Offer permessage-deflate with these settings; null to offer nothing. */
   perMessageDeflate: PerMessageDeflateOptions | null;
+  /** Proxy URL, false for none, undefined to follow HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  proxy?: string | false;
+  /** Follow 301/302/303/307/308 answers, at most `maxRedirects` times. */
+  followRedirects: boolean;
+  maxRedirects: number;
 }
 
 export interface HandshakeResult {
@@ -50,167 +56,297 @@ export interface HandshakeResult {
   extensions: string;
   /** The permessage-deflate agreement, when the server accepted the offer. */
   deflate: DeflateAgreement | null;
+  /** Where the connection ended up after redirects. */
+  target: ConnectTarget;
+}
+
+/** Request headers that carry credentials: never sent on to another host after a redirect. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+function labelOf(target: ConnectTarget): string {
+  return target.socketPath ? `unix:${target.socketPath}` : `${target.hostname}:${target.port}`;
 }
 
 /**
- * Opens the TCP, TLS or Unix socket for a client and performs the opening handshake
- * (RFC 6455 section 4.1). Calls `done` exactly once. Returns a function that aborts the attempt.
+ * Builds the handshake request for `target`; throws a TypeError for invalid headers, so the
+ * constructor can report bad input synchronously.
+ */
+export function buildRequest(
+  target: ConnectTarget,
+  options: ClientHandshakeOptions,
+  key: string,
+  headers: Readonly<Record<string, string>>,
+): string {
+  const all: Record<string, string> = { ...headers };
+  if (target.auth && !Object.keys(all).some((h) => h.toLowerCase() === 'authorization')) {
+    all.Authorization = `Basic ${Buffer.from(target.auth).toString('base64')}`;
+  }
+  return buildClientRequest({
+    host: target.hostHeader,
+    path: target.path,
+    key,
+    protocols: options.protocols,
+    ...(options.perMessageDeflate
+      ? { extensions: buildDeflateOffer(options.perMessageDeflate) }
+      : {}),
+    ...(options.origin !== undefined ? { origin: options.origin } : {}),
+    headers: all,
+  });
+}
+
+function openSocket(target: ConnectTarget, tls: ClientTlsOptions, tunnel: Socket | null): Socket {
+  if (target.socketPath) return netConnect({ path: target.socketPath });
+  if (target.secure) {
+    const options: ConnectionOptions = {
+      ALPNProtocols: ['http/1.1'],
+      rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    };
+    if (tunnel) options.socket = tunnel;
+    else {
+      options.host = target.hostname;
+      options.port = target.port;
+    }
+    const servername = tls.servername ?? (isIP(target.hostname) ? undefined : target.hostname);
+    if (servername) options.servername = servername;
+    if (tls.ca !== undefined) options.ca = tls.ca;
+    if (tls.cert !== undefined) options.cert = tls.cert;
+    if (tls.key !== undefined) options.key = tls.key;
+    if (tls.passphrase !== undefined) options.passphrase = tls.passphrase;
+    return tlsConnect(options);
+  }
+  return tunnel ?? netConnect({ host: target.hostname, port: target.port });
+}
+
+/**
+ * Connects (directly, through an HTTP CONNECT proxy, or over a Unix socket), adds TLS for
+ * `wss:`, performs the opening handshake (RFC 6455 section 4.1) and follows redirects when asked.
+ * Calls `done` exactly once. Returns a function that aborts the attempt.
  */
 export function clientHandshake(
-  target: ConnectTarget,
+  initial: ConnectTarget,
   options: ClientHandshakeOptions,
   done: (error: WebSocketError | null, result?: HandshakeResult) => void,
 ): (reason: WebSocketError) => void {
-  const label = target.socketPath
-    ? `unix:${target.socketPath}`
-    : `${target.hostname}:${target.port}`;
-  let socket: Socket;
   let settled = false;
+  let abortStage: ((error: WebSocketError) => void) | null = null;
+  let redirects = 0;
+  let headers: Record<string, string> = { ...(options.headers ?? {}) };
+  let stage: 'proxy' | 'server' = 'server';
   let timer: NodeJS.Timeout | undefined;
 
   const finish = (error: WebSocketError | null, result?: HandshakeResult) => {
     if (settled) return;
     settled = true;
     if (timer) clearTimeout(timer);
-    socket.removeListener('data', onData);
-    socket.removeListener('error', onError);
-    socket.removeListener('close', onClose);
-    if (error) {
-      socket.on('error', () => {});
-      socket.destroy();
-    }
     done(error, result);
   };
 
-  if (target.socketPath) {
-    socket = netConnect({ path: target.socketPath });
-  } else if (target.secure) {
-    const tls = options.tls ?? {};
-    const tlsOptions: ConnectionOptions = {
-      host: target.hostname,
-      port: target.port,
-      ALPNProtocols: ['http/1.1'],
-      rejectUnauthorized: tls.rejectUnauthorized ?? true,
-    };
-    const servername = tls.servername ?? (isIP(target.hostname) ? undefined : target.hostname);
-    if (servername) tlsOptions.servername = servername;
-    if (tls.ca !== undefined) tlsOptions.ca = tls.ca;
-    if (tls.cert !== undefined) tlsOptions.cert = tls.cert;
-    if (tls.key !== undefined) tlsOptions.key = tls.key;
-    if (tls.passphrase !== undefined) tlsOptions.passphrase = tls.passphrase;
-    socket = tlsConnect(tlsOptions);
-  } else {
-    socket = netConnect({ host: target.hostname, port: target.port });
-  }
-  socket.setNoDelay(true);
-
-  const key = generateKey(nodePlatform);
-  const headers: Record<string, string> = { ...(options.headers ?? {}) };
-  if (target.auth && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
-    headers.Authorization = `Basic ${Buffer.from(target.auth).toString('base64')}`;
-  }
-  let request: string;
-  try {
-    request = buildClientRequest({
-      host: target.hostHeader,
-      path: target.path,
-      key,
-      protocols: options.protocols,
-      ...(options.perMessageDeflate
-        ? { extensions: buildDeflateOffer(options.perMessageDeflate) }
-        : {}),
-      ...(options.origin !== undefined ? { origin: options.origin } : {}),
-      headers,
-    });
-  } catch (cause) {
-    socket.destroy();
-    throw cause;
-  }
-  const parser = new HttpHeadParser({
-    ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
-    ...(options.maxHeaders !== undefined ? { maxHeaders: options.maxHeaders } : {}),
-  });
-
-  socket.once(target.secure && !target.socketPath ? 'secureConnect' : 'connect', () => {
-    socket.write(request);
-  });
-
-  const onData = (chunk: Buffer) => {
-    let parsed: ReturnType<HttpHeadParser['push']>;
-    try {
-      parsed = parser.push(chunk);
-    } catch (error) {
-      finish(error as HandshakeError);
-      return;
-    }
-    if (!parsed) return;
-    const { head, rest } = parsed;
-    try {
-      let deflate: DeflateAgreement | null = null;
-      const offered = options.perMessageDeflate;
-      const agreed = validateServerResponse(
-        head,
-        {
-          key,
-          protocols: options.protocols,
-          ...(offered
-            ? {
-                acceptExtensions: (header: string) => {
-                  deflate = acceptDeflateResponse(header, offered);
-                  return header;
-                },
-              }
-            : {}),
-        },
-        nodePlatform,
-      );
-      finish(null, {
-        socket,
-        rest: Buffer.from(rest.buffer, rest.byteOffset, rest.length),
-        protocol: agreed.protocol,
-        extensions: agreed.extensions,
-        deflate,
-      });
-    } catch (error) {
-      if (error instanceof HandshakeError && head.status !== 101) {
-        const body = Buffer.from(
-          rest.buffer,
-          rest.byteOffset,
-          Math.min(rest.length, 1024),
-        ).toString();
-        finish(
-          new HandshakeError(
-            `${label}: the server refused the WebSocket upgrade with HTTP ${head.status} ${head.statusText}`.trimEnd() +
-              (body ? `: ${body.trim()}` : ''),
-            { status: head.status, headers: head.headers, body },
-          ),
-        );
-      } else {
-        finish(error as WebSocketError);
-      }
-    }
-  };
-  const onError = (error: Error) => finish(connectionErrorFrom(error, label));
-  const onClose = () =>
-    finish(
-      new ConnectionError(
-        'ERR_WS_CONNECTION_CLOSED',
-        `${label}: the server closed the connection during the opening handshake`,
-      ),
-    );
-  socket.on('data', onData);
-  socket.on('error', onError);
-  socket.on('close', onClose);
-
   if (options.handshakeTimeout > 0) {
     timer = setTimeout(() => {
-      finish(
-        new ConnectionError(
-          'ERR_WS_HANDSHAKE_TIMEOUT',
-          `${label}: no handshake response within ${options.handshakeTimeout} ms (handshakeTimeout)`,
-        ),
-      );
+      const error =
+        stage === 'proxy'
+          ? new ConnectionError(
+              'ERR_WS_PROXY_TIMEOUT',
+              `the proxy did not open a tunnel within ${options.handshakeTimeout} ms (handshakeTimeout)`,
+            )
+          : new ConnectionError(
+              'ERR_WS_HANDSHAKE_TIMEOUT',
+              `${labelOf(initial)}: no handshake response within ${options.handshakeTimeout} ms (handshakeTimeout)`,
+            );
+      abortStage?.(error);
+      finish(error);
     }, options.handshakeTimeout);
   }
-  return (reason) => finish(reason);
+
+  const attempt = (target: ConnectTarget) => {
+    let proxy: ReturnType<typeof resolveProxy>;
+    try {
+      proxy = resolveProxy(target, options.proxy);
+    } catch (error) {
+      queueMicrotask(() => finish(error as WebSocketError));
+      return;
+    }
+    if (!proxy) {
+      upgrade(target, openSocket(target, options.tls ?? {}, null), false);
+      return;
+    }
+    stage = 'proxy';
+    abortStage = connectThroughProxy(proxy, target, (error, tunnel) => {
+      abortStage = null;
+      if (error || !tunnel) {
+        finish(error ?? new ConnectionError('ERR_WS_PROXY', 'the proxy tunnel failed'));
+        return;
+      }
+      if (settled) {
+        tunnel.destroy();
+        return;
+      }
+      stage = 'server';
+      upgrade(target, openSocket(target, options.tls ?? {}, tunnel), !target.secure);
+    });
+  };
+
+  const upgrade = (target: ConnectTarget, socket: Socket, connected: boolean) => {
+    const label = labelOf(target);
+    socket.setNoDelay(true);
+    const key = generateKey(nodePlatform);
+    const request = buildRequest(target, options, key, headers);
+    const parser = new HttpHeadParser({
+      ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
+      ...(options.maxHeaders !== undefined ? { maxHeaders: options.maxHeaders } : {}),
+    });
+    let over = false;
+    const end = (error: WebSocketError | null, result?: HandshakeResult) => {
+      if (over) return;
+      over = true;
+      abortStage = null;
+      socket.removeListener('data', onData);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onClose);
+      if (error || !result) {
+        socket.on('error', () => {});
+        socket.destroy();
+      }
+      if (error) finish(error);
+      else if (result) finish(null, result);
+    };
+    abortStage = (error) => end(error);
+
+    const onData = (chunk: Buffer) => {
+      let parsed: ReturnType<HttpHeadParser['push']>;
+      try {
+        parsed = parser.push(chunk);
+      } catch (error) {
+        end(error as HandshakeError);
+        return;
+      }
+      if (!parsed) return;
+      const { head, rest } = parsed;
+      if (REDIRECT_STATUSES.has(head.status) && options.followRedirects) {
+        const next = redirectTarget(target, head, label);
+        if (next instanceof HandshakeError) {
+          end(next);
+          return;
+        }
+        if (++redirects > options.maxRedirects) {
+          end(
+            new HandshakeError(
+              `${label}: more than ${options.maxRedirects} redirects (maxRedirects)`,
+              { status: head.status, headers: head.headers },
+            ),
+          );
+          return;
+        }
+        if (
+          next.hostname !== target.hostname ||
+          next.port !== target.port ||
+          next.socketPath !== target.socketPath
+        ) {
+          // Credentials belong to the host they were given for.
+          headers = Object.fromEntries(
+            Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())),
+          );
+          delete next.auth;
+        }
+        over = true;
+        socket.removeListener('data', onData);
+        socket.removeListener('error', onError);
+        socket.removeListener('close', onClose);
+        socket.on('error', () => {});
+        socket.destroy();
+        attempt(next);
+        return;
+      }
+      try {
+        let deflate: DeflateAgreement | null = null;
+        const offered = options.perMessageDeflate;
+        const agreed = validateServerResponse(
+          head,
+          {
+            key,
+            protocols: options.protocols,
+            ...(offered
+              ? {
+                  acceptExtensions: (header: string) => {
+                    deflate = acceptDeflateResponse(header, offered);
+                    return header;
+                  },
+                }
+              : {}),
+          },
+          nodePlatform,
+        );
+        end(null, {
+          socket,
+          rest: Buffer.from(rest.buffer, rest.byteOffset, rest.length),
+          protocol: agreed.protocol,
+          extensions: agreed.extensions,
+          deflate,
+          target,
+        });
+      } catch (error) {
+        if (error instanceof HandshakeError && head.status !== 101) {
+          const body = Buffer.from(
+            rest.buffer,
+            rest.byteOffset,
+            Math.min(rest.length, 1024),
+          ).toString();
+          end(
+            new HandshakeError(
+              `${label}: the server refused the WebSocket upgrade with HTTP ${head.status} ${head.statusText}`.trimEnd() +
+                (body ? `: ${body.trim()}` : ''),
+              { status: head.status, headers: head.headers, body },
+            ),
+          );
+        } else {
+          end(error as WebSocketError);
+        }
+      }
+    };
+    const onError = (error: Error) => end(connectionErrorFrom(error, label));
+    const onClose = () =>
+      end(
+        new ConnectionError(
+          'ERR_WS_CONNECTION_CLOSED',
+          `${label}: the server closed the connection during the opening handshake`,
+        ),
+      );
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    if (connected) socket.write(request);
+    else
+      socket.once(target.secure && !target.socketPath ? 'secureConnect' : 'connect', () =>
+        socket.write(request),
+      );
+  };
+
+  attempt(initial);
+  return (reason) => {
+    abortStage?.(reason);
+    finish(reason);
+  };
+}
+
+/** Where a redirect points, or why it must not be followed. */
+function redirectTarget(
+  from: ConnectTarget,
+  head: HttpResponseHead,
+  label: string,
+): ConnectTarget | HandshakeError {
+  const location = head.headers.location;
+  const refuse = (message: string) =>
+    new HandshakeError(`${label}: ${message}`, { status: head.status, headers: head.headers });
+  if (!location) return refuse(`HTTP ${head.status} redirect without a Location header`);
+  let next: ConnectTarget;
+  try {
+    next = parseWebSocketUrl(location, from.socketPath ? undefined : from.href);
+  } catch {
+    return refuse(`HTTP ${head.status} redirect to an invalid or unsupported URL "${location}"`);
+  }
+  // Never downgrade a secure connection.
+  if (from.secure && !next.secure)
+    return refuse(`refusing to follow a redirect from wss: to ws: (${location})`);
+  return next;
 }

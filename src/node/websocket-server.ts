@@ -25,6 +25,7 @@ import { nodePlatform } from './node-platform.js';
 import { NodeDeflateCompressor, type PerMessageDeflateOptions } from './permessage-deflate.js';
 import {
   type BinaryType,
+  type HeartbeatOptions,
   kAccept,
   kCloseWith,
   kFeed,
@@ -74,6 +75,8 @@ export interface WebSocketServerOptions {
   maxHeaders?: number;
   /** Accept permessage-deflate (RFC 7692): false (default), true, or settings. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Ping every client periodically; clients that miss the pong are dropped (and leave `clients`). */
+  heartbeat?: HeartbeatOptions;
 }
 
 export interface BroadcastOptions {
@@ -249,6 +252,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         binaryType: this.options.binaryType ?? 'nodebuffer',
         closeTimeout: this.options.closeTimeout ?? 30_000,
+        heartbeat: this.options.heartbeat ?? null,
       });
       if (this.options.clientTracking !== false) {
         this.clients.add(ws);

@@ -18,7 +18,12 @@ import {
   type ProtocolSink,
   WebSocketProtocol,
 } from '../protocol/websocket-protocol.js';
-import { type ClientTlsOptions, clientHandshake } from './client-handshake.js';
+import {
+  buildRequest,
+  type ClientHandshakeOptions,
+  type ClientTlsOptions,
+  clientHandshake,
+} from './client-handshake.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
 import { NodeDeflateCompressor, type PerMessageDeflateOptions } from './permessage-deflate.js';
@@ -47,6 +52,42 @@ export interface WebSocketOptions {
   binaryType?: BinaryType;
   /** Offer permessage-deflate (RFC 7692): true (default), false, or settings. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** HTTP(S) proxy URL for a CONNECT tunnel; false for none. Default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  proxy?: string | false;
+  /** Follow HTTP redirects of the handshake (default false); never from wss: to ws:. */
+  followRedirects?: boolean;
+  /** Most redirects to follow (default 10). */
+  maxRedirects?: number;
+  /** Reconnect after connection failures and unexpected closes: true for defaults, or settings. */
+  reconnect?: boolean | ReconnectOptions;
+  /** Ping the peer periodically and drop the connection when no pong answers in time. */
+  heartbeat?: HeartbeatOptions;
+}
+
+/** Automatic reconnection (the `reconnect` option). */
+export interface ReconnectOptions {
+  /** Delay before the first retry, in ms (default 500). */
+  minDelay?: number;
+  /** Longest delay between retries, in ms (default 30000). */
+  maxDelay?: number;
+  /** Growth of the delay per failed attempt (default 2). */
+  factor?: number;
+  /** Fraction of each delay that is randomised, 0-1 (default 0.5): spreads reconnect storms. */
+  jitter?: number;
+  /** Retries before giving up (default: unlimited). */
+  maxRetries?: number;
+  /** Messages `send()` may queue while disconnected (default 1000); beyond, send throws. */
+  queueLimit?: number;
+  /** Close codes after which no retry is made, in addition to 1008 (policy violation). */
+  stopCodes?: readonly number[];
+}
+
+/** Keep-alive pings (the `heartbeat` option, for clients and servers). */
+export interface HeartbeatOptions {
+  /** Milliseconds between pings. */
+  interval: number;
+  /** Milliseconds to wait for the pong before the peer is declared dead (default: `interval`). */
+  timeout?: number;
 }
 
 /** @internal what a server hands to the socket it accepted. */
@@ -59,6 +100,7 @@ export interface AcceptedSocketInit {
   binaryType: BinaryType;
   closeTimeout: number;
   compressor: MessageCompressor | null;
+  heartbeat: HeartbeatOptions | null;
 }
 
 /** @internal hooks shared with the server; not exported from the package. */
@@ -69,6 +111,8 @@ export const kFeed = Symbol('wskit.feed');
 export const kSendRaw = Symbol('wskit.sendRaw');
 /** @internal */
 export const kCloseWith = Symbol('wskit.closeWith');
+/** @internal calls back once the socket's write buffer has drained. */
+export const kOnDrain = Symbol('wskit.onDrain');
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -96,10 +140,77 @@ function clampUnsignedShort(value: unknown): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
+/** Fired before each reconnection attempt (the `reconnecting` event). */
+export class ReconnectEvent extends WebSocketEvent {
+  /** 1 for the first retry after a loss, counting up until a connection opens. */
+  readonly attempt: number;
+  /** Milliseconds until the attempt starts. */
+  readonly delay: number;
+  /** What ended the previous connection or attempt, when it was an error. */
+  readonly error: WebSocketError | undefined;
+
+  constructor(
+    type: string,
+    init: { attempt: number; delay: number; error?: WebSocketError | undefined },
+  ) {
+    super(type);
+    this.attempt = init.attempt;
+    this.delay = init.delay;
+    this.error = init.error;
+  }
+}
+
+interface ResolvedReconnect {
+  minDelay: number;
+  maxDelay: number;
+  factor: number;
+  jitter: number;
+  maxRetries: number;
+  queueLimit: number;
+  stopCodes: Set<number>;
+}
+
+function resolveReconnect(option: WebSocketOptions['reconnect']): ResolvedReconnect | null {
+  if (!option) return null;
+  const o = option === true ? {} : option;
+  const r: ResolvedReconnect = {
+    minDelay: o.minDelay ?? 500,
+    maxDelay: o.maxDelay ?? 30_000,
+    factor: o.factor ?? 2,
+    jitter: o.jitter ?? 0.5,
+    maxRetries: o.maxRetries ?? Number.POSITIVE_INFINITY,
+    queueLimit: o.queueLimit ?? 1000,
+    stopCodes: new Set([CloseCode.PolicyViolation, ...(o.stopCodes ?? [])]),
+  };
+  if (
+    !(r.minDelay >= 0) ||
+    !(r.maxDelay >= r.minDelay) ||
+    !(r.factor >= 1) ||
+    !(r.jitter >= 0 && r.jitter <= 1)
+  ) {
+    throw new TypeError(
+      'reconnect: need 0 <= minDelay <= maxDelay, factor >= 1 and 0 <= jitter <= 1',
+    );
+  }
+  return r;
+}
+
+function checkHeartbeat(option: HeartbeatOptions | undefined): HeartbeatOptions | null {
+  if (!option) return null;
+  if (!(option.interval > 0) || (option.timeout !== undefined && !(option.timeout > 0))) {
+    throw new TypeError('heartbeat: interval and timeout must be positive numbers of milliseconds');
+  }
+  return option;
+}
+
 /**
  * The WHATWG `WebSocket` for Node: the interface of browsers, Deno, Bun and Node 22, running on
  * wskit's RFC 6455 engine, with an options bag for what a server-side runtime needs. Sockets a
  * `WebSocketServer` accepts are instances of this class too.
+ *
+ * With the `reconnect` option the same object survives connection losses: after an unexpected
+ * close it goes back to CONNECTING, fires `reconnecting` before each attempt and `open` on each
+ * success, and `send()` queues messages (in order, bounded) while disconnected.
  */
 export class WebSocket extends WebSocketEventTarget {
   static readonly CONNECTING = CONNECTING;
@@ -117,21 +228,39 @@ export class WebSocket extends WebSocketEventTarget {
   #extensions = '';
   #binaryType: BinaryType;
   #origin: string;
+  #closeTimeout: number;
+  #heartbeat: HeartbeatOptions | null;
+  #bufferedAfterClose = 0;
+
+  // Client connection settings, kept for reconnection.
+  #target: ConnectTarget | null = null;
+  #handshake: ClientHandshakeOptions | null = null;
+  #options: WebSocketOptions = {};
+  #reconnect: ResolvedReconnect | null = null;
+  #attempt = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #userClosed = false;
+  #pending: WebSocketData[] = [];
+  #pendingBytes = 0;
+
+  // The current connection.
   #socket: Socket | null = null;
   #engine: WebSocketProtocol | null = null;
   #abortHandshake: ((reason: WebSocketError) => void) | null = null;
-  #closeTimeout: number;
   #closeTimer: NodeJS.Timeout | null = null;
+  #pingTimer: NodeJS.Timeout | null = null;
+  #pongTimer: NodeJS.Timeout | null = null;
   #closeCode: number = CloseCode.Abnormal;
   #closeReason = '';
   #failed = false;
-  #bufferedAfterClose = 0;
+  #lastError: WebSocketError | undefined;
   #sendQueue: WebSocketData[] | null = null;
   #queuedBytes = 0;
 
   /**
    * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`), offering
-   * `protocols` as subprotocols. Throws a `SyntaxError` DOMException for a bad URL or protocol list.
+   * `protocols` as subprotocols. Throws a `SyntaxError` DOMException for a bad URL or protocol
+   * list, and a TypeError for invalid options (such as a header with a line break).
    */
   constructor(
     url: string | URL,
@@ -146,6 +275,7 @@ export class WebSocket extends WebSocketEventTarget {
       this.#origin = '';
       this.#binaryType = accepted.binaryType;
       this.#closeTimeout = accepted.closeTimeout;
+      this.#heartbeat = accepted.heartbeat;
       this.#protocol = accepted.protocol;
       this.#extensions = accepted.extensions;
       this.#attach(accepted.socket, 'server', accepted.maxPayload, accepted.compressor);
@@ -169,7 +299,81 @@ export class WebSocket extends WebSocketEventTarget {
     this.#origin = target.socketPath ? 'null' : new URL(target.href).origin;
     this.#binaryType = options.binaryType ?? 'blob';
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_TIMEOUT;
-    this.#connect(target, list, options);
+    this.#heartbeat = checkHeartbeat(options.heartbeat);
+    this.#reconnect = resolveReconnect(options.reconnect);
+    this.#options = options;
+    this.#target = target;
+    this.#handshake = {
+      protocols: list,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_TIMEOUT,
+      ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.origin !== undefined ? { origin: options.origin } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
+      perMessageDeflate:
+        options.perMessageDeflate === false
+          ? null
+          : options.perMessageDeflate === true || options.perMessageDeflate === undefined
+            ? {}
+            : options.perMessageDeflate,
+      ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+      followRedirects: options.followRedirects === true,
+      maxRedirects: options.maxRedirects ?? 10,
+    };
+    // Invalid headers or extension settings are the caller's mistake: report them now.
+    buildRequest(
+      target,
+      this.#handshake,
+      'AAAAAAAAAAAAAAAAAAAAAA==',
+      this.#handshake.headers ?? {},
+    );
+    this.#connect();
+  }
+
+  /**
+   * Connects and resolves with the open socket, or rejects with the typed error that made the
+   * connection fail (Node extension). With `reconnect`, it resolves on the first open.
+   */
+  static connect(
+    url: string | URL,
+    options: WebSocketOptions & { protocols?: string | readonly string[] } = {},
+  ): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url, options.protocols, options);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      let lastError: unknown;
+      const onError = (event: ErrorEvent) => {
+        lastError = event.error;
+      };
+      ws.addEventListener('error', onError);
+      ws.addEventListener(
+        'open',
+        () => {
+          ws.removeEventListener('error', onError);
+          resolve(ws);
+        },
+        { once: true },
+      );
+      ws.addEventListener(
+        'close',
+        (event: CloseEvent) => {
+          if (ws.readyState !== CLOSED) return;
+          ws.removeEventListener('error', onError);
+          reject(
+            lastError ??
+              new ConnectionError(
+                'ERR_WS_CONNECTION_CLOSED',
+                `the connection closed with ${event.code} before it opened`,
+              ),
+          );
+        },
+        { once: true },
+      );
+    });
   }
 
   /** @internal builds the object for a connection a server has accepted. */
@@ -192,11 +396,14 @@ export class WebSocket extends WebSocketEventTarget {
   get extensions(): string {
     return this.#extensions;
   }
-  /** Bytes passed to `send()` that have not yet been handed to the operating system. */
+  /**
+   * Bytes passed to `send()` that have not yet been handed to the operating system (frame
+   * headers included), plus messages queued while reconnecting.
+   */
   get bufferedAmount(): number {
     const socket = this.#socket;
     const inSocket = socket && !socket.destroyed ? socket.writableLength : 0;
-    return inSocket + this.#queuedBytes + this.#bufferedAfterClose;
+    return inSocket + this.#queuedBytes + this.#pendingBytes + this.#bufferedAfterClose;
   }
   get binaryType(): BinaryType {
     return this.#binaryType;
@@ -248,6 +455,11 @@ export class WebSocket extends WebSocketEventTarget {
     options?: boolean | AddEventListenerOptions,
   ): void;
   override addEventListener(
+    type: 'reconnecting',
+    listener: Listener<ReconnectEvent> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
     type: string,
     listener: Listener<WebSocketEvent> | null,
     options?: boolean | AddEventListenerOptions,
@@ -262,14 +474,26 @@ export class WebSocket extends WebSocketEventTarget {
 
   /**
    * Sends a message: a string as text; an `ArrayBuffer`, a typed array, a `DataView` or a `Blob`
-   * as binary. Throws `InvalidStateError` while connecting. After close has begun the data is
-   * discarded and only counted in `bufferedAmount`, as the standard says.
+   * as binary. Throws `InvalidStateError` while connecting (with `reconnect`, the message is
+   * queued instead, and a full queue throws `ERR_WS_QUEUE_FULL`). After close has begun the
+   * data is discarded and only counted in `bufferedAmount`, as the standard says.
    */
   send(data: WebSocketData): void {
-    if (this.#readyState === CONNECTING)
-      throw invalidState('send() was called before the connection opened');
-    const engine = this.#engine!;
-    if (this.#readyState !== OPEN || engine.closeSent) {
+    if (this.#readyState === CONNECTING) {
+      const reconnect = this.#reconnect;
+      if (!reconnect) throw invalidState('send() was called before the connection opened');
+      if (this.#pending.length >= reconnect.queueLimit) {
+        throw new WebSocketError(
+          'ERR_WS_QUEUE_FULL',
+          `the reconnect queue is full (${reconnect.queueLimit} messages): wait for the connection or raise reconnect.queueLimit`,
+        );
+      }
+      this.#pending.push(data);
+      this.#pendingBytes += byteSize(data);
+      return;
+    }
+    const engine = this.#engine;
+    if (this.#readyState !== OPEN || engine === null || engine.closeSent) {
       this.#bufferedAfterClose += byteSize(data);
       return;
     }
@@ -287,7 +511,7 @@ export class WebSocket extends WebSocketEventTarget {
 
   /**
    * Starts the closing handshake. `code` must be 1000 or 3000-4999 (`InvalidAccessError`
-   * otherwise) and `reason` at most 123 UTF-8 bytes (`SyntaxError` otherwise).
+   * otherwise) and `reason` at most 123 UTF-8 bytes (`SyntaxError` otherwise). Stops reconnection.
    */
   close(code?: number, reason?: string): void {
     let wireCode: number | undefined;
@@ -304,6 +528,7 @@ export class WebSocket extends WebSocketEventTarget {
     if (Buffer.byteLength(text) > 123) {
       throw new DOMException('close reason is longer than 123 UTF-8 bytes', 'SyntaxError');
     }
+    this.#userClosed = true;
     this[kCloseWith](wireCode, text);
   }
 
@@ -319,26 +544,126 @@ export class WebSocket extends WebSocketEventTarget {
     this.#engine!.pong(typeof data === 'string' ? data : toBytes(data));
   }
 
+  /** Stops reading from the connection (Node extension): flow control for slow consumers. */
+  pause(): void {
+    this.#socket?.pause();
+  }
+
+  /** Resumes reading after {@link pause}. */
+  resume(): void {
+    this.#socket?.resume();
+  }
+
   /** Destroys the connection at once, without a closing handshake (Node extension); close is 1006. */
   terminate(): void {
-    if (this.#readyState === CLOSED) return;
-    if (this.#readyState === CONNECTING) {
-      this.#abortHandshake?.(
-        new ConnectionError(
+    this.#userClosed = true;
+    this.#drop();
+  }
+
+  /**
+   * Iterates over incoming messages (Node extension): `for await (const data of ws)`. Ends when
+   * the connection closes cleanly; throws the typed error when it fails. Reading pauses while
+   * more than 64 messages wait for the loop.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    const buffered: unknown[] = [];
+    let waiting: {
+      resolve: (r: IteratorResult<unknown>) => void;
+      reject: (e: unknown) => void;
+    } | null = null;
+    let ended = false;
+    let failure: unknown;
+    let paused = false;
+    const onMessage = (event: MessageEvent) => {
+      if (waiting) {
+        const w = waiting;
+        waiting = null;
+        w.resolve({ value: event.data, done: false });
+        return;
+      }
+      buffered.push(event.data);
+      if (buffered.length > 64 && !paused) {
+        paused = true;
+        this.pause();
+      }
+    };
+    const onError = (event: ErrorEvent) => {
+      failure ??= event.error;
+    };
+    const onClose = (event: CloseEvent) => {
+      if (this.#readyState !== CLOSED) return;
+      ended = true;
+      if (!event.wasClean && failure === undefined && event.code === CloseCode.Abnormal) {
+        failure = new ConnectionError(
           'ERR_WS_CONNECTION_CLOSED',
-          'the connection was terminated before it opened',
-        ),
-      );
-      return;
-    }
-    this.#readyState = CLOSING;
-    this.#socket?.destroy();
+          'the connection closed without a closing handshake (1006)',
+        );
+      }
+      cleanup();
+      if (waiting) {
+        const w = waiting;
+        waiting = null;
+        if (failure !== undefined) w.reject(failure);
+        else w.resolve({ value: undefined, done: true });
+      }
+    };
+    const cleanup = () => {
+      this.removeEventListener('message', onMessage);
+      this.removeEventListener('error', onError);
+      this.removeEventListener('close', onClose);
+    };
+    this.addEventListener('message', onMessage);
+    this.addEventListener('error', onError);
+    this.addEventListener('close', onClose);
+    if (this.#readyState === CLOSED) ended = true;
+    const iterator: AsyncIterableIterator<unknown> = {
+      next: () => {
+        if (buffered.length > 0) {
+          const value = buffered.shift();
+          if (paused && buffered.length <= 16) {
+            paused = false;
+            this.resume();
+          }
+          return Promise.resolve({ value, done: false });
+        }
+        if (ended) {
+          if (failure !== undefined) {
+            const f = failure;
+            failure = undefined;
+            return Promise.reject(f);
+          }
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise((resolve, reject) => {
+          waiting = { resolve, reject };
+        });
+      },
+      return: () => {
+        ended = true;
+        cleanup();
+        if (paused) this.resume();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   }
 
   /** @internal close with any code valid on the wire (servers send 1001). */
   [kCloseWith](code: number | undefined, reason: string): void {
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
+      if (this.#retryTimer) {
+        // Between reconnection attempts: stop here.
+        clearTimeout(this.#retryTimer);
+        this.#retryTimer = null;
+        this.#readyState = CLOSED;
+        this.#dropPending();
+        this.#fireClose(CloseCode.Abnormal, '', false);
+        return;
+      }
       // WHATWG: closing before the connection is established fails the connection.
       this.#readyState = CLOSING;
       this.#abortHandshake?.(
@@ -371,53 +696,89 @@ export class WebSocket extends WebSocketEventTarget {
     return this.#engine!.sendRaw(frame);
   }
 
+  /** @internal `callback` runs once the socket's write buffer is empty (or the socket is gone). */
+  [kOnDrain](callback: () => void): void {
+    const socket = this.#socket;
+    if (!socket || socket.destroyed || socket.writableLength === 0) {
+      queueMicrotask(callback);
+      return;
+    }
+    const done = () => {
+      socket.removeListener('drain', done);
+      socket.removeListener('close', done);
+      callback();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  }
+
   // -- connection ------------------------------------------------------------------------------
 
-  #connect(target: ConnectTarget, protocols: string[], options: WebSocketOptions): void {
-    this.#abortHandshake = clientHandshake(
-      target,
-      {
-        protocols,
-        handshakeTimeout: options.handshakeTimeout ?? DEFAULT_TIMEOUT,
-        ...(options.headers ? { headers: options.headers } : {}),
-        ...(options.origin !== undefined ? { origin: options.origin } : {}),
-        ...(options.tls ? { tls: options.tls } : {}),
-        perMessageDeflate:
-          options.perMessageDeflate === false
-            ? null
-            : options.perMessageDeflate === true || options.perMessageDeflate === undefined
-              ? {}
-              : options.perMessageDeflate,
-      },
-      (error, result) => {
-        this.#abortHandshake = null;
-        if (error || !result) {
-          this.#readyState = CLOSED;
-          this.#fireError(error ?? new WebSocketError('ERR_WS_UNKNOWN', 'the handshake failed'));
-          this.#fireClose(CloseCode.Abnormal, '', false);
-          return;
-        }
-        if (this.#readyState !== CONNECTING) {
-          result.socket.destroy();
-          return;
-        }
-        this.#protocol = result.protocol;
-        this.#extensions = result.extensions;
-        const deflateOptions =
-          typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate : {};
-        const compressor = result.deflate
-          ? new NodeDeflateCompressor(result.deflate, 'client', deflateOptions)
-          : null;
-        this.#attach(
-          result.socket,
-          'client',
-          options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-          compressor,
-        );
-        this.dispatchEvent(new WebSocketEvent('open'));
-        if (result.rest.length > 0 && this.#engine) this.#engine.receive(result.rest);
-      },
+  #connect(): void {
+    this.#abortHandshake = clientHandshake(this.#target!, this.#handshake!, (error, result) => {
+      this.#abortHandshake = null;
+      if (error || !result) {
+        this.#connectFailed(error ?? new WebSocketError('ERR_WS_UNKNOWN', 'the handshake failed'));
+        return;
+      }
+      if (this.#readyState !== CONNECTING) {
+        result.socket.destroy();
+        return;
+      }
+      this.#protocol = result.protocol;
+      this.#extensions = result.extensions;
+      const options = this.#options;
+      const deflateOptions =
+        typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate : {};
+      const compressor = result.deflate
+        ? new NodeDeflateCompressor(result.deflate, 'client', deflateOptions)
+        : null;
+      this.#attach(result.socket, 'client', options.maxPayload ?? DEFAULT_MAX_PAYLOAD, compressor);
+      this.#attempt = 0;
+      // Messages queued while disconnected go first, in order.
+      const pending = this.#pending;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      for (const data of pending) this.send(data);
+      this.dispatchEvent(new WebSocketEvent('open'));
+      if (result.rest.length > 0 && this.#engine) this.#engine.receive(result.rest);
+    });
+  }
+
+  #connectFailed(error: WebSocketError): void {
+    const retry = this.#readyState === CONNECTING && this.#shouldRetry(undefined);
+    if (!retry) this.#readyState = CLOSED;
+    this.#fireError(error);
+    if (retry && this.#readyState === CONNECTING) {
+      this.#scheduleRetry(error);
+      return;
+    }
+    this.#readyState = CLOSED;
+    this.#dropPending();
+    this.#fireClose(CloseCode.Abnormal, '', false);
+  }
+
+  #shouldRetry(code: number | undefined): boolean {
+    const r = this.#reconnect;
+    if (!r || this.#userClosed) return false;
+    if (code !== undefined && r.stopCodes.has(code)) return false;
+    return this.#attempt < r.maxRetries;
+  }
+
+  #scheduleRetry(error: WebSocketError | undefined): void {
+    const r = this.#reconnect!;
+    this.#attempt++;
+    const base = Math.min(r.maxDelay, r.minDelay * r.factor ** (this.#attempt - 1));
+    const delay = Math.round(base * (1 - r.jitter * Math.random()));
+    this.#readyState = CONNECTING;
+    this.dispatchEvent(
+      new ReconnectEvent('reconnecting', { attempt: this.#attempt, delay, error }),
     );
+    if (this.#readyState !== CONNECTING || this.#userClosed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (this.#readyState === CONNECTING && !this.#userClosed) this.#connect();
+    }, delay);
   }
 
   #attach(
@@ -428,6 +789,10 @@ export class WebSocket extends WebSocketEventTarget {
   ): void {
     this.#socket = socket;
     this.#readyState = OPEN;
+    this.#closeCode = CloseCode.Abnormal;
+    this.#closeReason = '';
+    this.#failed = false;
+    this.#lastError = undefined;
     const sink: ProtocolSink = {
       write: (data) => {
         if (!socket.destroyed) socket.write(data);
@@ -445,6 +810,10 @@ export class WebSocket extends WebSocketEventTarget {
           this.dispatchEvent(new MessageEvent('ping', { data: toBuffer(payload) }));
       },
       onPong: (payload) => {
+        if (this.#pongTimer) {
+          clearTimeout(this.#pongTimer);
+          this.#pongTimer = null;
+        }
         if (this.hasListeners('pong'))
           this.dispatchEvent(new MessageEvent('pong', { data: toBuffer(payload) }));
       },
@@ -461,7 +830,6 @@ export class WebSocket extends WebSocketEventTarget {
       { role, maxPayload, platform: nodePlatform, ...(compressor ? { compressor } : {}) },
       sink,
     );
-    if (compressor) socket.once('close', () => compressor.close());
     this.#engine = engine;
     socket.on('data', (chunk: Buffer) => engine.receive(chunk));
     socket.on('end', () => {
@@ -469,13 +837,58 @@ export class WebSocket extends WebSocketEventTarget {
       if (!socket.writableEnded) socket.end();
     });
     socket.on('error', (error) => {
-      if (this.#failed || this.#readyState === CLOSED) return;
-      // Errors after the closing handshake completed (a reset while lingering) change nothing.
-      if (engine.done) return;
+      if (this.#socket !== socket || this.#failed || engine.done) return;
       this.#failed = true;
       this.#fireError(connectionErrorFrom(error, 'the connection'));
     });
-    socket.on('close', () => this.#onSocketClosed());
+    socket.on('close', () => {
+      compressor?.close();
+      this.#onSocketClosed(socket, engine);
+    });
+    this.#startHeartbeat(engine, socket);
+  }
+
+  #startHeartbeat(engine: WebSocketProtocol, socket: Socket): void {
+    const heartbeat = this.#heartbeat;
+    if (!heartbeat) return;
+    const timeout = heartbeat.timeout ?? heartbeat.interval;
+    this.#pingTimer = setInterval(() => {
+      if (this.#socket !== socket || this.#readyState !== OPEN || this.#pongTimer) return;
+      engine.ping();
+      this.#pongTimer = setTimeout(() => {
+        this.#pongTimer = null;
+        if (this.#socket !== socket || engine.done) return;
+        this.#failed = true;
+        this.#fireError(
+          new ConnectionError(
+            'ERR_WS_TIMEOUT',
+            `no pong within ${timeout} ms: the peer is unreachable (heartbeat)`,
+          ),
+        );
+        socket.destroy();
+      }, timeout);
+      this.#pongTimer.unref();
+    }, heartbeat.interval);
+    this.#pingTimer.unref();
+  }
+
+  #stopTimers(): void {
+    for (const timer of [this.#closeTimer, this.#pongTimer]) if (timer) clearTimeout(timer);
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#closeTimer = null;
+    this.#pongTimer = null;
+    this.#pingTimer = null;
+  }
+
+  /** Drops the connection at once (terminate, or a dead peer). */
+  #drop(): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this[kCloseWith](undefined, '');
+      return;
+    }
+    this.#readyState = CLOSING;
+    this.#socket?.destroy();
   }
 
   #onMessage(data: Uint8Array, binary: boolean): void {
@@ -494,11 +907,10 @@ export class WebSocket extends WebSocketEventTarget {
     this.#closeReason = reason;
     if (this.#readyState === OPEN) this.#readyState = CLOSING;
     this.#sendQueue = null;
-    const socket = this.#socket!;
+    const engine = this.#engine!;
     // RFC 6455 section 7.1.1: the server closes the TCP connection first; a client waits for
     // it (closeTimeout bounds the wait).
-    const engine = this.#engine!;
-    if (engine.role === 'server' && engine.idle) socket.end();
+    if (engine.role === 'server' && engine.idle) this.#socket!.end();
     this.#armCloseTimer();
   }
 
@@ -512,18 +924,37 @@ export class WebSocket extends WebSocketEventTarget {
     this.#armCloseTimer();
   }
 
-  #onSocketClosed(): void {
-    if (this.#closeTimer) {
-      clearTimeout(this.#closeTimer);
-      this.#closeTimer = null;
-    }
+  #onSocketClosed(socket: Socket, engine: WebSocketProtocol): void {
+    if (this.#socket !== socket) return;
+    this.#stopTimers();
     if (this.#readyState === CLOSED) return;
-    this.#readyState = CLOSED;
-    const engine = this.#engine!;
     const wasClean = !this.#failed && engine.closeSent && engine.closeReceived;
     // WHATWG / RFC 6455 section 7.1.5: without a close frame from the peer the code is 1006.
     const code = engine.closeReceived ? this.#closeCode : CloseCode.Abnormal;
-    this.#fireClose(code, engine.closeReceived ? this.#closeReason : '', wasClean);
+    const reason = engine.closeReceived ? this.#closeReason : '';
+    const retry = this.#engine?.role === 'client' && this.#shouldRetry(code);
+    this.#socket = null;
+    this.#engine = null;
+    this.#sendQueue = null;
+    this.#queuedBytes = 0;
+    this.#readyState = retry ? CONNECTING : CLOSED;
+    this.#fireClose(code, reason, wasClean);
+    if (retry && this.#readyState === CONNECTING && !this.#userClosed)
+      this.#scheduleRetry(this.#lastError);
+    else if (!retry) this.#dropPending();
+  }
+
+  #dropPending(): void {
+    const count = this.#pending.length;
+    if (count === 0) return;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#fireError(
+      new WebSocketError(
+        'ERR_WS_NOT_SENT',
+        `${count} message(s) queued while reconnecting were not sent: the connection closed for good`,
+      ),
+    );
   }
 
   #armCloseTimer(): void {
@@ -534,6 +965,7 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   #fireError(error: WebSocketError): void {
+    this.#lastError = error;
     if (this.hasListeners('error'))
       this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }));
   }
@@ -563,11 +995,11 @@ export class WebSocket extends WebSocketEventTarget {
           : typeof item === 'string'
             ? item
             : toBytes(item);
-      if (this.#sendQueue !== queue) return;
+      if (this.#sendQueue !== queue || this.#engine === null) return;
       queue.shift();
       this.#queuedBytes -= byteSize(item);
-      if (typeof bytes === 'string') this.#engine!.sendText(bytes);
-      else this.#engine!.sendBinary(bytes);
+      if (typeof bytes === 'string') this.#engine.sendText(bytes);
+      else this.#engine.sendBinary(bytes);
     }
     if (this.#sendQueue === queue) this.#sendQueue = null;
   }

@@ -204,7 +204,7 @@ export class WebSocketProtocol implements FrameSink {
    */
   close(code?: number, reason = ''): boolean {
     if (this._closeSent) return false;
-    if (code !== undefined && !isValidWireCloseCode(code)) {
+    if (code !== undefined && (!Number.isInteger(code) || !isValidWireCloseCode(code))) {
       throw new RangeError(
         `close code ${code} may not be sent: use 1000-1003, 1007-1014 or 3000-4999`,
       );

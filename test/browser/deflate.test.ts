@@ -2,18 +2,25 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { type WebSocket, WebSocketServer } from '../../src/index.js';
+import { WebSocketServer, type WebSocket as WskitSocket } from '../../src/index.js';
 import { browserSkipReason, launchChromium } from './chromium.js';
 
-describe('Chromium as a real browser client of the wskit server', { skip: browserSkipReason, timeout: 60_000 }, () => {
+describe('Chromium as a real browser client of the wskit server', {
+  skip: browserSkipReason,
+  timeout: 60_000,
+}, () => {
   let browser: Browser;
   let page: Page;
   let server: WebSocketServer;
   let url: string;
-  const serverSide: WebSocket[] = [];
+  const serverSide: WskitSocket[] = [];
 
   before(async () => {
-    server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: { threshold: 64 } });
+    server = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      perMessageDeflate: { threshold: 64 },
+    });
     server.on('connection', (socket) => {
       serverSide.push(socket);
       socket.onmessage = (event) => socket.send(event.data as string | Buffer);
@@ -37,7 +44,12 @@ describe('Chromium as a real browser client of the wskit server', { skip: browse
         ws.onopen = resolve;
         ws.onerror = () => reject(new Error('connection failed'));
       });
-      const records = Array.from({ length: 200 }, (_, i) => ({ id: i, name: `user-${i}`, tags: ['a', 'b'], ok: i % 2 === 0 }));
+      const records = Array.from({ length: 200 }, (_, i) => ({
+        id: i,
+        name: `user-${i}`,
+        tags: ['a', 'b'],
+        ok: i % 2 === 0,
+      }));
       const json = JSON.stringify(records);
       const big = 'lorem ipsum dolor sit amet '.repeat(40_000);
       const bytes = new Uint8Array(100_000).map((_, i) => i % 251);
@@ -45,7 +57,7 @@ describe('Chromium as a real browser client of the wskit server', { skip: browse
       const received: Array<string | ArrayBuffer> = [];
       await new Promise<void>((resolve) => {
         ws.onmessage = (event) => {
-          received.push(event.data);
+          received.push(event.data as string | ArrayBuffer);
           if (received.length === sent.length) resolve();
         };
         for (const item of sent) ws.send(item);

@@ -62,7 +62,9 @@ for (const [platformName, platform] of platforms) {
       it('answers each of several pings in one chunk, in order', () => {
         const { ws, sink } = createEngine(role, { platform });
         ws.receive(
-          Buffer.concat(['one', 'two', 'three'].map((p) => peerFrame(role, { opcode: Op.Ping, payload: p }))),
+          Buffer.concat(
+            ['one', 'two', 'three'].map((p) => peerFrame(role, { opcode: Op.Ping, payload: p })),
+          ),
         );
         assert.deepEqual(
           sink.frames().map((f) => [f.opcode, f.payload.toString()]),

@@ -125,7 +125,11 @@ describe('5.4 sending fragments', () => {
       assert.throws(() => ws.sendText('whole'), TypeError);
       assert.throws(() => ws.sendBinary(Uint8Array.of(1)), TypeError);
       assert.equal(ws.ping('control frames may interleave'), true);
-      assert.equal(ws.sendFragment('b', true, false), true, 'the binary flag of later fragments is ignored');
+      assert.equal(
+        ws.sendFragment('b', true, false),
+        true,
+        'the binary flag of later fragments is ignored',
+      );
       assert.equal(ws.sendFragment('c', false, true), true);
       assert.equal(ws.fragmentedSendOpen, false);
       assert.equal(ws.sendText('whole'), true);

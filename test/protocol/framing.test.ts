@@ -6,7 +6,7 @@ import type { Role } from '../../src/protocol/index.js';
 import {
   assertFailed,
   createEngine,
-  frame,
+  type frame,
   Op,
   peerFrame,
   peerOf,
@@ -28,11 +28,14 @@ for (const [platformName, platform] of platforms) {
           const engine = createEngine(role, { platform });
           const payload = randomBytes(size);
           const bytes = peerFrame(role, { opcode: Op.Binary, payload });
-          assert.equal(bytes.length - payload.length - (role === 'server' ? 4 : 0), {
-            7: 2,
-            16: 4,
-            64: 10,
-          }[expectedLengthBits(size)]);
+          assert.equal(
+            bytes.length - payload.length - (role === 'server' ? 4 : 0),
+            {
+              7: 2,
+              16: 4,
+              64: 10,
+            }[expectedLengthBits(size)],
+          );
           engine.ws.receive(bytes);
           assert.deepEqual(engine.sink.events, [{ type: 'message', data: payload, binary: true }]);
           assert.equal(engine.sink.written.length, 0);
@@ -142,8 +145,12 @@ describe('5.2 maxPayload (1009)', () => {
 
     it(`${role}: fails with 1009 when fragments add up to more than maxPayload`, () => {
       const engine = createEngine(role, { maxPayload: 1000 });
-      engine.ws.receive(peerFrame(role, { opcode: Op.Binary, fin: false, payload: randomBytes(600) }));
-      engine.ws.receive(peerFrame(role, { opcode: Op.Continuation, fin: false, payload: randomBytes(300) }));
+      engine.ws.receive(
+        peerFrame(role, { opcode: Op.Binary, fin: false, payload: randomBytes(600) }),
+      );
+      engine.ws.receive(
+        peerFrame(role, { opcode: Op.Continuation, fin: false, payload: randomBytes(300) }),
+      );
       assert.deepEqual(engine.sink.events, []);
       const last = peerFrame(role, { opcode: Op.Continuation, payload: randomBytes(101) });
       // Only the header of the fragment that goes over the limit.
@@ -154,7 +161,9 @@ describe('5.2 maxPayload (1009)', () => {
     it(`${role}: fragments adding up to exactly maxPayload are accepted, and the count restarts per message`, () => {
       const engine = createEngine(role, { maxPayload: 1000 });
       for (let i = 0; i < 3; i++) {
-        engine.ws.receive(peerFrame(role, { opcode: Op.Binary, fin: false, payload: Buffer.alloc(500) }));
+        engine.ws.receive(
+          peerFrame(role, { opcode: Op.Binary, fin: false, payload: Buffer.alloc(500) }),
+        );
         engine.ws.receive(peerFrame(role, { opcode: Op.Continuation, payload: Buffer.alloc(500) }));
       }
       assert.equal(engine.sink.events.length, 3);
@@ -164,7 +173,9 @@ describe('5.2 maxPayload (1009)', () => {
 
     it(`${role}: control frames do not count against maxPayload`, () => {
       const engine = createEngine(role, { maxPayload: 10 });
-      engine.ws.receive(peerFrame(role, { opcode: Op.Binary, fin: false, payload: Buffer.alloc(10) }));
+      engine.ws.receive(
+        peerFrame(role, { opcode: Op.Binary, fin: false, payload: Buffer.alloc(10) }),
+      );
       engine.ws.receive(peerFrame(role, { opcode: Op.Ping, payload: Buffer.alloc(100, 1) }));
       engine.ws.receive(peerFrame(role, { opcode: Op.Continuation, payload: Buffer.alloc(0) }));
       assert.deepEqual(
@@ -182,7 +193,9 @@ describe('5.2 maxPayload (1009)', () => {
 
     it(`${role}: the default maxPayload is 100 MiB`, () => {
       const engine = createEngine(role);
-      engine.ws.receive(peerFrame(role, { opcode: Op.Binary, declaredLength: 100 * 1024 * 1024 + 1 }));
+      engine.ws.receive(
+        peerFrame(role, { opcode: Op.Binary, declaredLength: 100 * 1024 * 1024 + 1 }),
+      );
       assertFailed(engine, 1009);
     });
   }

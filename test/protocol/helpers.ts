@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { Buffer, isUtf8 } from 'node:buffer';
 import { createHash, randomFillSync } from 'node:crypto';
+import fc from 'fast-check';
 import { ProtocolError } from '../../src/errors.js';
 import {
   type Platform,
@@ -307,7 +308,11 @@ const ERROR_CODES: Record<number, string> = {
  * (and only) close frame written carries the same code, masked iff the engine is a client.
  */
 export function assertFailed({ ws, sink }: Engine, closeCode: number): void {
-  assert.equal(sink.errors.length, 1, `expected one error, got events ${JSON.stringify(sink.events)}`);
+  assert.equal(
+    sink.errors.length,
+    1,
+    `expected one error, got events ${JSON.stringify(sink.events)}`,
+  );
   const error = sink.errors[0]!;
   assert.ok(error instanceof ProtocolError);
   assert.equal(error.closeCode, closeCode, `error was: ${error.message}`);
@@ -328,4 +333,24 @@ export function assertFailed({ ws, sink }: Engine, closeCode: number): void {
 /** Messages only, from a list of events. */
 export function messages(events: readonly ProtocolEvent[]): ProtocolEvent[] {
   return events.filter((e) => e.type === 'message');
+}
+
+// -- arbitraries ---------------------------------------------------------------------------------
+
+/**
+ * One Unicode scalar value (no lone surrogates), spread evenly over the 1-, 2-, 3- and 4-byte
+ * UTF-8 lengths. (fast-check's own 'binary' unit spends a second building a table on first use.)
+ */
+export const scalarValue: fc.Arbitrary<string> = fc
+  .oneof(
+    fc.integer({ min: 0, max: 0x7f }),
+    fc.integer({ min: 0x80, max: 0x7ff }),
+    fc.integer({ min: 0x800, max: 0xffff - 0x800 }).map((n) => (n >= 0xd800 ? n + 0x800 : n)),
+    fc.integer({ min: 0x10000, max: 0x10ffff }),
+  )
+  .map((cp) => String.fromCodePoint(cp));
+
+/** Text of arbitrary Unicode scalar values. */
+export function unicodeString(maxLength: number): fc.Arbitrary<string> {
+  return fc.string({ unit: scalarValue, maxLength });
 }

@@ -94,7 +94,11 @@ for (const [platformName, platform] of platforms) {
       }
       assert.equal(frames[0]!.payload.toString(), 'héllo wörld 😀');
       assert.deepEqual(frames[1]!.payload, binary);
-      assert.notDeepEqual(frames[1]!.wirePayload, binary, 'the wire bytes are not the plain payload');
+      assert.notDeepEqual(
+        frames[1]!.wirePayload,
+        binary,
+        'the wire bytes are not the plain payload',
+      );
       assert.equal(frames[2]!.payload.toString(), 'bytes as text');
       assert.equal(frames[3]!.payload.toString(), 'ping!');
       assert.deepEqual([...frames[4]!.payload], [9, 8, 7]);
