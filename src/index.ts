@@ -19,8 +19,13 @@ export {
   type WebSocketErrorCode,
 } from './errors.js';
 export type { ClientTlsOptions } from './node/client-handshake.js';
+export type { PerMessageDeflateOptions } from './node/permessage-deflate.js';
+export { isProxyExempt } from './node/proxy.js';
 export {
   type BinaryType,
+  type HeartbeatOptions,
+  ReconnectEvent,
+  type ReconnectOptions,
   WebSocket,
   type WebSocketData,
   type WebSocketOptions,
@@ -31,4 +36,6 @@ export {
   WebSocketServer,
   type WebSocketServerOptions,
 } from './node/websocket-server.js';
+export { createWebSocketStream, type WebSocketStreamOptions } from './node/websocket-stream.js';
+export { type ZlibLimiter, zlibLimiter } from './node/zlib-limiter.js';
 export { CloseCode } from './protocol/close-codes.js';

@@ -11,6 +11,7 @@ import {
   type ServerOptions as HttpsServerOptions,
 } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { ConnectionError } from '../errors.js';
 import {
   buildAcceptResponse,
@@ -243,7 +244,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       socket.write(response);
       const ws = WebSocket[kAccept]({
         socket,
-        url: `ws://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
+        url: `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
         protocol,
         extensions: deflate?.response ?? '',
         compressor: deflate
