@@ -32,7 +32,6 @@ import {
   kFeed,
   kSendRaw,
   WebSocket,
-  type WebSocketData,
 } from './websocket.js';
 
 /** What an `authenticate` hook returns: accept (true/undefined), 401 (false), or a refusal. */
@@ -94,7 +93,6 @@ interface ServerEvents {
   connection: [socket: WebSocket, request: IncomingMessage];
   error: [error: Error];
   close: [];
-  headers: [headers: string[], request: IncomingMessage];
 }
 
 /**
@@ -213,9 +211,15 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     }
     let protocol = '';
     if (check.protocols.length > 0) {
-      const chosen = this.options.handleProtocols
-        ? this.options.handleProtocols(new Set(check.protocols), request)
-        : check.protocols[0]!;
+      let chosen: string | false | undefined;
+      try {
+        chosen = this.options.handleProtocols
+          ? this.options.handleProtocols(new Set(check.protocols), request)
+          : check.protocols[0]!;
+      } catch (error) {
+        this.#hookFailed(socket, 'handleProtocols', error);
+        return;
+      }
       if (chosen !== false && chosen !== undefined) {
         if (!check.protocols.includes(chosen)) {
           this.#reject(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
@@ -276,7 +280,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       result = authenticate(request);
     } catch (error) {
       this.#pendingHandshakes.delete(socket);
-      this.#authFailed(socket, error);
+      this.#hookFailed(socket, 'authenticate', error);
       return;
     }
     Promise.resolve(result).then(
@@ -284,11 +288,15 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         if (verdict === true || verdict === undefined) return complete();
         this.#pendingHandshakes.delete(socket);
         if (verdict === false) return this.#reject(socket, 401, 'authentication failed');
-        this.#reject(socket, verdict.status, verdict.body ?? '', verdict.headers);
+        try {
+          this.#reject(socket, verdict.status, verdict.body ?? '', verdict.headers);
+        } catch (error) {
+          this.#hookFailed(socket, 'authenticate', error);
+        }
       },
       (error: unknown) => {
         this.#pendingHandshakes.delete(socket);
-        this.#authFailed(socket, error);
+        this.#hookFailed(socket, 'authenticate', error);
       },
     );
   }
@@ -297,7 +305,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
    * Sends one message to every open client; the frame is encoded once. Returns how many
    * clients it was written to.
    */
-  broadcast(data: WebSocketData, options: BroadcastOptions = {}): number {
+  broadcast(data: string | ArrayBufferLike | ArrayBufferView, options: BroadcastOptions = {}): number {
     let payload: Uint8Array | string;
     if (typeof data === 'string') payload = options.binary ? Buffer.from(data) : data;
     else if (ArrayBuffer.isView(data))
@@ -355,9 +363,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     queueMicrotask(() => this.emit('close'));
   }
 
-  #authFailed(socket: Socket, error: unknown): void {
-    this.#reject(socket, 500, 'authentication error');
-    const wrapped = new ConnectionError('ERR_WS_HANDSHAKE', 'the authenticate hook threw', {
+  /** A user hook threw or returned something unusable: answer 500 and report it. */
+  #hookFailed(socket: Socket, hook: string, error: unknown): void {
+    this.#pendingHandshakes.delete(socket);
+    this.#reject(socket, 500, 'internal server error');
+    const wrapped = new ConnectionError('ERR_WS_HANDSHAKE', `the ${hook} hook failed: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
     if (this.listenerCount('error') > 0) this.emit('error', wrapped);

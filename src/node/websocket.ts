@@ -10,7 +10,7 @@ import {
 } from '../core/events.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../core/url.js';
 import { ConnectionError, type ProtocolError, WebSocketError } from '../errors.js';
-import { CloseCode } from '../protocol/close-codes.js';
+import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
 import { isToken } from '../protocol/http-tokens.js';
 import type { MessageCompressor } from '../protocol/message-compressor.js';
 import {
@@ -231,6 +231,7 @@ export class WebSocket extends WebSocketEventTarget {
   #closeTimeout: number;
   #heartbeat: HeartbeatOptions | null;
   #bufferedAfterClose = 0;
+  #serverSide = false;
 
   // Client connection settings, kept for reconnection.
   #target: ConnectTarget | null = null;
@@ -271,6 +272,7 @@ export class WebSocket extends WebSocketEventTarget {
     const accepted = constructingAccepted;
     constructingAccepted = null;
     if (accepted) {
+      this.#serverSide = true;
       this.#url = accepted.url;
       this.#origin = '';
       this.#binaryType = accepted.binaryType;
@@ -292,7 +294,9 @@ export class WebSocket extends WebSocketEventTarget {
           `invalid subprotocol "${p}": it must be an HTTP token`,
           'SyntaxError',
         );
-      if (list.indexOf(p) !== i)
+      // Subprotocol names compare case-insensitively for duplicates (as browsers check them).
+      const lower = p.toLowerCase();
+      if (list.findIndex((q) => q.toLowerCase() === lower) !== i)
         throw new DOMException(`subprotocol "${p}" is listed twice`, 'SyntaxError');
     }
     this.#url = target.href;
@@ -511,13 +515,19 @@ export class WebSocket extends WebSocketEventTarget {
 
   /**
    * Starts the closing handshake. `code` must be 1000 or 3000-4999 (`InvalidAccessError`
-   * otherwise) and `reason` at most 123 UTF-8 bytes (`SyntaxError` otherwise). Stops reconnection.
+   * otherwise; sockets a server accepted may use any code valid on the wire, such as 1001 or
+   * 1008) and `reason` at most 123 UTF-8 bytes (`SyntaxError` otherwise). A reason without a
+   * code is sent with 1000. Stops reconnection.
    */
   close(code?: number, reason?: string): void {
     let wireCode: number | undefined;
     if (code !== undefined) {
       wireCode = clampUnsignedShort(code);
-      if (wireCode !== 1000 && (wireCode < 3000 || wireCode > 4999)) {
+      // Server-side sockets may also send the codes servers need (1001, 1008, 1011, ...).
+      const allowed = this.#serverSide
+        ? isValidWireCloseCode(wireCode)
+        : wireCode === 1000 || (wireCode >= 3000 && wireCode <= 4999);
+      if (!allowed) {
         throw new DOMException(
           `close code ${wireCode} is not allowed: use 1000 or 3000-4999`,
           'InvalidAccessError',
@@ -528,6 +538,8 @@ export class WebSocket extends WebSocketEventTarget {
     if (Buffer.byteLength(text) > 123) {
       throw new DOMException('close reason is longer than 123 UTF-8 bytes', 'SyntaxError');
     }
+    // WHATWG: a reason without a code is sent with 1000.
+    if (wireCode === undefined && text !== '') wireCode = CloseCode.Normal;
     this.#userClosed = true;
     this[kCloseWith](wireCode, text);
   }
@@ -718,7 +730,11 @@ export class WebSocket extends WebSocketEventTarget {
     this.#abortHandshake = clientHandshake(this.#target!, this.#handshake!, (error, result) => {
       this.#abortHandshake = null;
       if (error || !result) {
-        this.#connectFailed(error ?? new WebSocketError('ERR_WS_UNKNOWN', 'the handshake failed'));
+        const failure = error ?? new WebSocketError('ERR_WS_UNKNOWN', 'the handshake failed');
+        // Aborted by close() or terminate(): the events come in a later task, after the call
+        // has returned, with readyState CLOSING until then (WHATWG).
+        if (this.#readyState === CLOSING) setImmediate(() => this.#connectFailed(failure));
+        else this.#connectFailed(failure);
         return;
       }
       if (this.#readyState !== CONNECTING) {
