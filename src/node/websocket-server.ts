@@ -305,7 +305,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
    * Sends one message to every open client; the frame is encoded once. Returns how many
    * clients it was written to.
    */
-  broadcast(data: string | ArrayBufferLike | ArrayBufferView, options: BroadcastOptions = {}): number {
+  broadcast(
+    data: string | ArrayBufferLike | ArrayBufferView,
+    options: BroadcastOptions = {},
+  ): number {
     let payload: Uint8Array | string;
     if (typeof data === 'string') payload = options.binary ? Buffer.from(data) : data;
     else if (ArrayBuffer.isView(data))
@@ -367,9 +370,13 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   #hookFailed(socket: Socket, hook: string, error: unknown): void {
     this.#pendingHandshakes.delete(socket);
     this.#reject(socket, 500, 'internal server error');
-    const wrapped = new ConnectionError('ERR_WS_HANDSHAKE', `the ${hook} hook failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    const wrapped = new ConnectionError(
+      'ERR_WS_HANDSHAKE',
+      `the ${hook} hook failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
     if (this.listenerCount('error') > 0) this.emit('error', wrapped);
   }
 
