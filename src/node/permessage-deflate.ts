@@ -8,9 +8,10 @@ import {
 } from 'node:zlib';
 import { ProtocolError } from '../errors.js';
 import type { MessageCompressor } from '../protocol/message-compressor.js';
-import type {
-  DeflateAgreement,
-  DeflateNegotiationOptions,
+import {
+  checkDeflateNegotiationOptions,
+  type DeflateAgreement,
+  type DeflateNegotiationOptions,
 } from '../protocol/permessage-deflate-negotiation.js';
 import type { Role } from '../protocol/websocket-protocol.js';
 import { zlibLimiter } from './zlib-limiter.js';
@@ -25,6 +26,23 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   memLevel?: number;
   /** Most zlib jobs running at once in this process, all connections together (default 10). */
   concurrencyLimit?: number;
+}
+
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+    throw new RangeError(
+      `perMessageDeflate.${name} must be an integer from ${min} to ${max}, got ${value}`,
+    );
+  }
+}
+
+/** Throws a RangeError naming the first invalid `perMessageDeflate` setting. */
+export function checkDeflateOptions(options: PerMessageDeflateOptions): void {
+  checkDeflateNegotiationOptions(options);
+  checkRange('level', options.level, -1, 9);
+  checkRange('memLevel', options.memLevel, 1, 9);
+  checkRange('threshold', options.threshold, 0, Number.MAX_SAFE_INTEGER);
+  checkRange('concurrencyLimit', options.concurrencyLimit, 1, 1_000_000);
 }
 
 /** RFC 7692 section 7.2.1: the tail a sync flush leaves, stripped on send and restored on receive. */
@@ -50,12 +68,14 @@ export class NodeDeflateCompressor implements MessageCompressor {
   #closed = false;
 
   constructor(agreement: DeflateAgreement, role: Role, options: PerMessageDeflateOptions = {}) {
+    checkDeflateOptions(options);
     this.threshold = options.threshold ?? 1024;
     this.#level = options.level ?? constants.Z_DEFAULT_COMPRESSION;
     this.#memLevel = options.memLevel ?? 8;
     if (options.concurrencyLimit !== undefined) zlibLimiter.limit = options.concurrencyLimit;
     const server = role === 'server';
     this.#windowBits = server ? agreement.serverMaxWindowBits : agreement.clientMaxWindowBits;
+    checkRange('window bits of the agreement', this.#windowBits, 9, 15);
     this.#resetDeflate = server
       ? agreement.serverNoContextTakeover
       : agreement.clientNoContextTakeover;
@@ -74,11 +94,17 @@ export class NodeDeflateCompressor implements MessageCompressor {
         return;
       }
       if (!this.#deflate) {
-        this.#deflate = createDeflateRaw({
-          level: this.#level,
-          memLevel: this.#memLevel,
-          windowBits: this.#windowBits,
-        });
+        try {
+          this.#deflate = createDeflateRaw({
+            level: this.#level,
+            memLevel: this.#memLevel,
+            windowBits: this.#windowBits,
+          });
+        } catch (error) {
+          done();
+          callback(error as Error, null);
+          return;
+        }
       }
       const deflate = this.#deflate;
       const chunks: Buffer[] = [];

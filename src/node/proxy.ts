@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectTarget } from '../core/url.js';
 import { ConnectionError, type WebSocketErrorCode } from '../errors.js';
@@ -32,23 +32,37 @@ export function isProxyExempt(
   noProxy: string | undefined,
 ): boolean {
   if (!noProxy) return false;
-  const host = hostname.toLowerCase();
+  const host = (hostname.startsWith('[') ? hostname.slice(1, -1) : hostname).toLowerCase();
   for (const raw of noProxy.split(/[\s,]+/)) {
-    let entry = raw.trim().toLowerCase();
-    if (entry === '') continue;
-    if (entry === '*') return true;
+    const item = raw.trim().toLowerCase();
+    if (item === '') continue;
+    if (item === '*') return true;
+    let entry = item;
     let entryPort: number | undefined;
-    const colon = entry.lastIndexOf(':');
-    if (colon > 0 && !entry.includes(']') && entry.indexOf(':') === colon) {
-      entryPort = Number(entry.slice(colon + 1));
-      entry = entry.slice(0, colon);
+    if (entry.startsWith('[')) {
+      // [v6-address] or [v6-address]:port
+      const close = entry.indexOf(']');
+      if (close < 0) continue;
+      const after = entry.slice(close + 1);
+      if (after.startsWith(':')) entryPort = Number(after.slice(1));
+      else if (after !== '') continue;
+      entry = entry.slice(1, close);
+    } else if (isIP(entry) !== 6) {
+      const colon = entry.lastIndexOf(':');
+      if (colon > 0) {
+        entryPort = Number(entry.slice(colon + 1));
+        entry = entry.slice(0, colon);
+      }
     }
-    if (entry.startsWith('[') && entry.endsWith(']')) entry = entry.slice(1, -1);
     if (entryPort !== undefined && entryPort !== port) continue;
+    // Addresses match exactly; names also cover their subdomains.
+    if (isIP(entry) !== 0 || isIP(host) !== 0) {
+      if (host === entry) return true;
+      continue;
+    }
     if (entry.startsWith('*.')) entry = entry.slice(1);
-    if (host === entry || host === entry.replace(/^\./, '')) return true;
-    const suffix = entry.startsWith('.') ? entry : `.${entry}`;
-    if (host.endsWith(suffix)) return true;
+    const bare = entry.startsWith('.') ? entry.slice(1) : entry;
+    if (host === bare || host.endsWith(`.${bare}`)) return true;
   }
   return false;
 }

@@ -23,7 +23,11 @@ import { acceptDeflateOffer } from '../protocol/permessage-deflate-negotiation.j
 import { DEFAULT_MAX_PAYLOAD, WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
-import { NodeDeflateCompressor, type PerMessageDeflateOptions } from './permessage-deflate.js';
+import {
+  checkDeflateOptions,
+  NodeDeflateCompressor,
+  type PerMessageDeflateOptions,
+} from './permessage-deflate.js';
 import {
   type BinaryType,
   type HeartbeatOptions,
@@ -122,6 +126,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         'WebSocketServer needs exactly one of the options port, server or noServer',
       );
     }
+    if (typeof options.perMessageDeflate === 'object')
+      checkDeflateOptions(options.perMessageDeflate);
     this.options = { ...options };
     if (options.noServer) return;
 
@@ -259,13 +265,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         closeTimeout: this.options.closeTimeout ?? 30_000,
         heartbeat: this.options.heartbeat ?? null,
       });
-      if (this.options.clientTracking !== false) {
-        this.clients.add(ws);
-        ws.addEventListener('close', () => {
-          this.clients.delete(ws);
-          this.#maybeFinishClose();
-        });
-      }
+      if (this.options.clientTracking !== false) this.#track(ws);
       callback(ws, request);
       ws[kFeed](head);
     };
@@ -359,6 +359,17 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   #serverOpen = false;
+
+  /** Tracks `ws` in `clients` until it closes (kept out of handleUpgrade's closure, so the
+   * request and its buffers are not retained for the connection's lifetime). */
+  #track(ws: WebSocket): void {
+    this.clients.add(ws);
+    ws.addEventListener('close', () => {
+      if (ws.readyState !== WebSocket.CLOSED) return;
+      this.clients.delete(ws);
+      this.#maybeFinishClose();
+    });
+  }
 
   #maybeFinishClose(): void {
     if (this.#state !== 'closing' || this.clients.size > 0 || this.#serverOpen) return;

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import type { CloseEvent, ErrorEvent, MessageEvent } from '../core/events.js';
 import { ConnectionError } from '../errors.js';
-import { kOnDrain, WebSocket } from './websocket.js';
+import { kOnDrain, kReadWhileClosing, WebSocket } from './websocket.js';
 
 export interface WebSocketStreamOptions extends DuplexOptions {
   /** Send written chunks as text messages instead of binary ones (default false). */
@@ -94,6 +94,8 @@ export function createWebSocketStream(ws: WebSocket, options: WebSocketStreamOpt
     } else stream.push(null);
   };
   if (ws.binaryType === 'blob') ws.binaryType = 'nodebuffer';
+  // Ending the writable side closes the connection; what the peer still sends is read.
+  ws[kReadWhileClosing] = true;
   ws.addEventListener('message', onMessage);
   ws.addEventListener('error', onError);
   ws.addEventListener('close', onClose);

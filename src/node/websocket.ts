@@ -26,7 +26,11 @@ import {
 } from './client-handshake.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
-import { NodeDeflateCompressor, type PerMessageDeflateOptions } from './permessage-deflate.js';
+import {
+  checkDeflateOptions,
+  NodeDeflateCompressor,
+  type PerMessageDeflateOptions,
+} from './permessage-deflate.js';
 
 /** How binary messages are delivered: `Blob` (standard default), `ArrayBuffer`, or Node `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
@@ -111,6 +115,8 @@ export const kFeed = Symbol('wskit.feed');
 export const kSendRaw = Symbol('wskit.sendRaw');
 /** @internal */
 export const kCloseWith = Symbol('wskit.closeWith');
+/** @internal set by streams: keep delivering messages after close() until the peer closes. */
+export const kReadWhileClosing = Symbol('wskit.readWhileClosing');
 /** @internal calls back once the socket's write buffer has drained. */
 export const kOnDrain = Symbol('wskit.onDrain');
 
@@ -304,6 +310,8 @@ export class WebSocket extends WebSocketEventTarget {
     this.#binaryType = options.binaryType ?? 'blob';
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_TIMEOUT;
     this.#heartbeat = checkHeartbeat(options.heartbeat);
+    if (typeof options.perMessageDeflate === 'object')
+      checkDeflateOptions(options.perMessageDeflate);
     this.#reconnect = resolveReconnect(options.reconnect);
     this.#options = options;
     this.#target = target;
@@ -663,17 +671,25 @@ export class WebSocket extends WebSocketEventTarget {
     return iterator;
   }
 
+  /** @internal */
+  [kReadWhileClosing] = false;
+
   /** @internal close with any code valid on the wire (servers send 1001). */
   [kCloseWith](code: number | undefined, reason: string): void {
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
-      if (this.#retryTimer) {
-        // Between reconnection attempts: stop here.
-        clearTimeout(this.#retryTimer);
+      if (this.#abortHandshake === null) {
+        // Between reconnection attempts (a retry is scheduled, or about to be): stop here. The
+        // final close comes in a later task, so it is not nested in the event that led here.
+        if (this.#retryTimer) clearTimeout(this.#retryTimer);
         this.#retryTimer = null;
-        this.#readyState = CLOSED;
-        this.#dropPending();
-        this.#fireClose(CloseCode.Abnormal, '', false);
+        this.#userClosed = true;
+        this.#readyState = CLOSING;
+        setImmediate(() => {
+          this.#readyState = CLOSED;
+          this.#dropPending();
+          this.#fireClose(CloseCode.Abnormal, '', false);
+        });
         return;
       }
       // WHATWG: closing before the connection is established fails the connection.
@@ -847,7 +863,16 @@ export class WebSocket extends WebSocketEventTarget {
       sink,
     );
     this.#engine = engine;
-    socket.on('data', (chunk: Buffer) => engine.receive(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // Replies written while this chunk is handled (pongs, echoes, close frames) leave in
+      // one write instead of one per frame.
+      socket.cork();
+      try {
+        engine.receive(chunk);
+      } finally {
+        socket.uncork();
+      }
+    });
     socket.on('end', () => {
       // The peer will send nothing more; finish our side too (servers' sockets allow half-open).
       if (!socket.writableEnded) socket.end();
@@ -904,12 +929,20 @@ export class WebSocket extends WebSocketEventTarget {
       return;
     }
     this.#readyState = CLOSING;
-    this.#socket?.destroy();
+    const socket = this.#socket;
+    if (socket) {
+      // Writes made while a received chunk is handled are corked; let them leave first.
+      while (socket.writableCorked > 0) socket.uncork();
+      socket.destroy();
+    }
   }
 
   #onMessage(data: Uint8Array, binary: boolean): void {
-    // WHATWG: messages that arrive after close() was called are not delivered.
-    if (this.#readyState !== OPEN || !this.hasListeners('message')) return;
+    // WHATWG: messages that arrive after close() was called are not delivered (a stream whose
+    // writable side ended still reads until the peer's close).
+    if (!this.hasListeners('message')) return;
+    if (this.#readyState !== OPEN && !(this.#readyState === CLOSING && this[kReadWhileClosing]))
+      return;
     let value: unknown;
     if (!binary) value = nodePlatform.decode(data);
     else if (this.#binaryType === 'nodebuffer') value = toBuffer(data);

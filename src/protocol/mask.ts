@@ -24,7 +24,7 @@ export function applyMask(
   let i = 0;
   const srcStart = source.byteOffset + sourceOffset;
   const dstStart = target.byteOffset + targetOffset;
-  if (length >= 64 && (srcStart & 3) === 0 && (dstStart & 3) === 0) {
+  if (length >= 256 && (srcStart & 3) === 0 && (dstStart & 3) === 0) {
     scratch[0] = m0;
     scratch[1] = m1;
     scratch[2] = m2;

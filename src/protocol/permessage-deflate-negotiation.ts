@@ -110,6 +110,14 @@ export function buildDeflateOffer(options: DeflateNegotiationOptions): string {
   return formatExtensions([{ name: PERMESSAGE_DEFLATE, params }]);
 }
 
+/** Throws a RangeError for settings that cannot be negotiated (window bits outside 9-15). */
+export function checkDeflateNegotiationOptions(options: DeflateNegotiationOptions): void {
+  if (options.serverMaxWindowBits !== undefined) checkBits(options.serverMaxWindowBits);
+  if (options.clientMaxWindowBits !== undefined && options.clientMaxWindowBits !== true) {
+    checkBits(options.clientMaxWindowBits);
+  }
+}
+
 function checkBits(bits: number): number {
   if (!Number.isInteger(bits) || bits < MIN_WINDOW_BITS || bits > MAX_WINDOW_BITS) {
     throw new RangeError(
@@ -136,7 +144,7 @@ export function acceptDeflateOffer(
     const p = parseParams(offer, true);
     if (p === null) continue;
     // Our compressor's window: what the client allows, capped by our own setting.
-    let serverBits = options.serverMaxWindowBits ?? MAX_WINDOW_BITS;
+    let serverBits = Math.min(options.serverMaxWindowBits ?? MAX_WINDOW_BITS, MAX_WINDOW_BITS);
     if (p.serverMaxWindowBits !== undefined)
       serverBits = Math.min(serverBits, p.serverMaxWindowBits);
     if (serverBits < MIN_WINDOW_BITS) continue;
@@ -203,9 +211,6 @@ export function acceptDeflateResponse(
     (p.serverMaxWindowBits === undefined || p.serverMaxWindowBits > offeredServerBits)
   ) {
     throw fail(`server_max_window_bits must be at most ${offeredServerBits}`);
-  }
-  if (p.clientMaxWindowBits !== undefined && offered.clientMaxWindowBits === undefined) {
-    throw fail('client_max_window_bits was not offered');
   }
   const clientBits =
     typeof p.clientMaxWindowBits === 'number' ? p.clientMaxWindowBits : MAX_WINDOW_BITS;

@@ -179,7 +179,9 @@ export class WebSocketProtocol implements FrameSink {
         ? Opcode.Binary
         : Opcode.Text;
     this.sendingFragmented = !fin;
-    this.writeFrame(opcode, data, fin, false);
+    if (this.outQueue !== null)
+      this.outQueue.push({ opcode, data: ownCopy(data), fin, compress: false });
+    else this.writeFrame(opcode, data, fin, false);
     return true;
   }
 
@@ -518,6 +520,19 @@ export class WebSocketProtocol implements FrameSink {
     if (this._closeSent) return false;
     if (this.sendingFragmented)
       throw new TypeError('a fragmented message is being sent; finish it first');
+    const compressor = this.compressor;
+    if (compressor !== null) {
+      const compress = data.length >= compressor.threshold;
+      if (compress || this.outQueue !== null) {
+        // Compression is asynchronous: this message and everything after it wait in order.
+        const queue = this.outQueue ?? [];
+        const first = this.outQueue === null;
+        this.outQueue = queue;
+        queue.push({ opcode, data: ownCopy(data), fin, compress });
+        if (first) this.pump();
+        return true;
+      }
+    }
     this.writeFrame(opcode, data, fin, false);
     return true;
   }
@@ -568,5 +583,10 @@ export class WebSocketProtocol implements FrameSink {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Queued data must not change if the caller reuses its buffer after `send()` returns. */
+function ownCopy(data: Uint8Array | string): Uint8Array | string {
+  return typeof data === 'string' ? data : data.slice();
+}
 /** Marks a queued pre-encoded frame (not an opcode). */
 const RAW = -1;
