@@ -1,0 +1,523 @@
+/**
+ * Helpers for the resilience tests (reconnect, heartbeat, proxy, redirects, streams, error
+ * mapping): servers on 127.0.0.1 that are always closed, bounded waits for events, raw TCP
+ * peers, a throw-away TLS certificate made with the openssl CLI, and environment snapshots.
+ */
+import assert from 'node:assert/strict';
+import { Buffer } from 'node:buffer';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import {
+  type CloseEvent,
+  type ErrorEvent,
+  type MessageEvent,
+  type ReconnectEvent,
+  WebSocket,
+  WebSocketError,
+  type WebSocketErrorCode,
+  type WebSocketEvent,
+  type WebSocketEventTarget,
+  WebSocketServer,
+  type WebSocketServerOptions,
+} from '../../src/index.js';
+
+/** Bound of a single wait, in milliseconds. */
+export const WAIT_MS = 5000;
+
+// -- waiting -------------------------------------------------------------------------------------
+
+/** Rejects when `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The next `type` event of a wskit event target, bounded by `ms`. */
+export function nextEvent(
+  ws: WebSocketEventTarget,
+  type: 'close',
+  ms?: number,
+): Promise<CloseEvent>;
+export function nextEvent(
+  ws: WebSocketEventTarget,
+  type: 'error',
+  ms?: number,
+): Promise<ErrorEvent>;
+export function nextEvent(
+  ws: WebSocketEventTarget,
+  type: 'reconnecting',
+  ms?: number,
+): Promise<ReconnectEvent>;
+export function nextEvent(
+  ws: WebSocketEventTarget,
+  type: 'message' | 'ping' | 'pong',
+  ms?: number,
+): Promise<MessageEvent>;
+export function nextEvent(
+  ws: WebSocketEventTarget,
+  type: string,
+  ms?: number,
+): Promise<WebSocketEvent>;
+export function nextEvent(
+  ws: WebSocketEventTarget,
+  type: string,
+  ms = WAIT_MS,
+): Promise<WebSocketEvent> {
+  return new Promise((resolve, reject) => {
+    const listener = (event: WebSocketEvent) => {
+      clearTimeout(timer);
+      resolve(event);
+    };
+    const timer = setTimeout(() => {
+      ws.removeEventListener(type, listener);
+      reject(new Error(`timed out after ${ms} ms waiting for a "${type}" event`));
+    }, ms);
+    ws.addEventListener(type, listener, { once: true });
+  });
+}
+
+/** The first `type` event for which `accept` returns true, bounded by `ms`. */
+export function eventWhere<E extends WebSocketEvent>(
+  ws: WebSocketEventTarget,
+  type: string,
+  accept: (event: E) => boolean,
+  ms = WAIT_MS,
+): Promise<E> {
+  return new Promise((resolve, reject) => {
+    const listener = (event: E) => {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      ws.removeEventListener(type, listener);
+      resolve(event);
+    };
+    const timer = setTimeout(() => {
+      ws.removeEventListener(type, listener);
+      reject(new Error(`timed out after ${ms} ms waiting for a matching "${type}" event`));
+    }, ms);
+    ws.addEventListener(type, listener);
+  });
+}
+
+/** The final close of a client: the `close` event after which the socket stays CLOSED. */
+export function finalClose(ws: WebSocket, ms = WAIT_MS): Promise<CloseEvent> {
+  return eventWhere<CloseEvent>(ws, 'close', () => ws.readyState === WebSocket.CLOSED, ms);
+}
+
+/** The arguments of the next `event` of an EventEmitter, bounded by `ms`. */
+export function nextEmit<T extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  event: string,
+  ms = WAIT_MS,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const listener = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args as T);
+    };
+    const timer = setTimeout(() => {
+      emitter.removeListener(event, listener);
+      reject(new Error(`timed out after ${ms} ms waiting for "${event}"`));
+    }, ms);
+    emitter.once(event, listener);
+  });
+}
+
+/** A promise with its resolve function outside, for "wait until this happened" flags. */
+export class Signal<T = void> {
+  readonly promise: Promise<T>;
+  resolve!: (value: T) => void;
+  done = false;
+
+  constructor() {
+    this.promise = new Promise<T>((resolve) => {
+      this.resolve = (value: T) => {
+        this.done = true;
+        resolve(value);
+      };
+    });
+  }
+
+  wait(ms: number, what: string): Promise<T> {
+    return within(this.promise, ms, what);
+  }
+}
+
+/** Collects events of one type; `until(n)` waits for the n-th one. */
+export class EventLog<E extends WebSocketEvent> {
+  readonly events: E[] = [];
+  readonly #wakers: Array<() => void> = [];
+
+  constructor(ws: WebSocketEventTarget, type: string) {
+    ws.addEventListener(type, (event: E) => {
+      this.events.push(event);
+      for (const wake of this.#wakers.splice(0)) wake();
+    });
+  }
+
+  get count(): number {
+    return this.events.length;
+  }
+
+  async until(count: number, ms = WAIT_MS): Promise<E[]> {
+    const deadline = Date.now() + ms;
+    while (this.events.length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms: ${this.events.length} of ${count}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wakers.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.events;
+  }
+}
+
+/** Resolves after `ms`: only for deliberate observation windows ("nothing happens for X ms"). */
+export function observe(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// -- typed errors --------------------------------------------------------------------------------
+
+/** Asserts that `error` is an instance of `type` with `code`, and returns it typed. */
+export function assertWsError<T extends WebSocketError>(
+  error: unknown,
+  type: abstract new (...args: never[]) => T,
+  code: WebSocketErrorCode,
+): T {
+  assert.ok(error instanceof type, `expected a ${type.name}, got ${String(error)}`);
+  assert.ok(error instanceof WebSocketError);
+  assert.equal(error.code, code, `unexpected code; message: ${error.message}`);
+  return error;
+}
+
+/** Awaits a rejection and returns the reason. */
+export async function rejection(promise: Promise<unknown>, ms = WAIT_MS): Promise<unknown> {
+  try {
+    await within(promise, ms, 'waiting for a rejection');
+  } catch (error) {
+    return error;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+// -- servers -------------------------------------------------------------------------------------
+
+export interface Listening {
+  wss: WebSocketServer;
+  port: number;
+  /** `ws://127.0.0.1:<port>` (or `wss:` with TLS), without a path. */
+  url: string;
+}
+
+export type ServerOptions = Omit<WebSocketServerOptions, 'port' | 'host' | 'server' | 'noServer'>;
+
+/** Starts a standalone WebSocketServer on 127.0.0.1 (`port` 0 picks a free one). */
+export async function listen(options: ServerOptions = {}, port = 0): Promise<Listening> {
+  const wss = new WebSocketServer({ ...options, port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not listen')), WAIT_MS);
+    wss.once('listening', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    wss.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+  const bound = (wss.address() as AddressInfo).port;
+  return { wss, port: bound, url: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${bound}` };
+}
+
+/** Closes a WebSocketServer and waits (bounded) for its `close` event. */
+export function closeServer(wss: WebSocketServer, ms = WAIT_MS): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => wss.close(() => resolve())),
+    ms,
+    'closing a WebSocketServer',
+  );
+}
+
+/** Kills a server the hard way: every accepted socket is destroyed, then the server closes. */
+export async function killServer(wss: WebSocketServer): Promise<void> {
+  for (const client of wss.clients) client.terminate();
+  await closeServer(wss);
+}
+
+/** Closes a net server after destroying `sockets`. */
+export function closeNet(server: Server, sockets: Iterable<Socket> = []): Promise<void> {
+  for (const socket of sockets) socket.destroy();
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}
+
+/** Listens with a net server on 127.0.0.1:`port` and returns the bound port. */
+export async function listenNet(server: Server, port = 0): Promise<number> {
+  server.listen(port, '127.0.0.1');
+  await nextEmit(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+/** A port nothing listens on (bound, read, closed again). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  const port = await listenNet(server);
+  await closeNet(server);
+  return port;
+}
+
+/** Test-scoped cleanups: run in reverse order when the test ends, pass or fail. */
+export class Scope {
+  readonly #steps: Array<() => unknown> = [];
+
+  constructor(t: TestContext) {
+    t.after(async () => {
+      for (const step of this.#steps.reverse()) {
+        try {
+          await step();
+        } catch {
+          // Each step is independent; cleanup must not hide the test's own outcome.
+        }
+      }
+    });
+  }
+
+  defer(step: () => unknown): void {
+    this.#steps.push(step);
+  }
+
+  /** A WebSocketServer closed (clients terminated) at the end of the test. */
+  async server(options: ServerOptions = {}, port = 0): Promise<Listening> {
+    const started = await listen(options, port);
+    this.defer(() => killServer(started.wss));
+    return started;
+  }
+
+  /** A client terminated at the end of the test unless already closed. */
+  track(ws: WebSocket): WebSocket {
+    this.defer(() => {
+      if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    });
+    return ws;
+  }
+
+  /** A net server with all its connections destroyed and closed at the end of the test. */
+  async net(
+    handler: (socket: Socket) => void,
+    port = 0,
+  ): Promise<{ server: Server; port: number }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+      handler(socket);
+    });
+    this.defer(() => closeNet(server, sockets));
+    return { server, port: await listenNet(server, port) };
+  }
+}
+
+// -- raw HTTP / WebSocket bytes ------------------------------------------------------------------
+
+/** Reads from `socket` until the end of an HTTP head; resolves with the head and what followed. */
+export function readHead(socket: Socket, ms = WAIT_MS): Promise<{ head: string; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.removeListener('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      cleanup();
+      // Whatever follows is read by the next consumer (pipe or listener), not lost.
+      socket.pause();
+      resolve({
+        head: buffered.subarray(0, end).toString('latin1'),
+        rest: buffered.subarray(end + 4),
+      });
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('the connection closed before a complete HTTP head'));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`no complete HTTP head within ${ms} ms`));
+    }, ms);
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
+}
+
+/** Header map (lower-cased names) of an HTTP head; the first line is under `:line`. */
+export function parseHead(head: string): Record<string, string> {
+  const [line = '', ...rest] = head.split('\r\n');
+  const headers: Record<string, string> = { ':line': line };
+  for (const field of rest) {
+    const colon = field.indexOf(':');
+    if (colon > 0)
+      headers[field.slice(0, colon).trim().toLowerCase()] = field.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+export function acceptFor(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
+
+/**
+ * A raw TCP client that completed the opening handshake with the server on `port`; it never
+ * answers anything. `frames` lists the opcodes of the frames it received.
+ */
+export async function rawWebSocketClient(
+  scope: Scope,
+  port: number,
+): Promise<{ socket: Socket; opcodes: number[]; closed: Promise<void> }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  scope.defer(() => socket.destroy());
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await nextEmit(socket, 'connect');
+  const key = randomBytes(16).toString('base64');
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const { head, rest } = await readHead(socket);
+  const headers = parseHead(head);
+  assert.match(headers[':line'] ?? '', /^HTTP\/1\.1 101 /);
+  assert.equal(headers['sec-websocket-accept'], acceptFor(key));
+  // Frames from the server are unmasked; record their opcodes (lengths up to 125 suffice for
+  // control frames, longer ones are skipped by their 16/64-bit length).
+  const opcodes: number[] = [];
+  let pending = rest;
+  const parse = () => {
+    while (pending.length >= 2) {
+      const first = pending[0]!;
+      let length = pending[1]! & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (pending.length < 4) return;
+        length = pending.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (pending.length < 10) return;
+        length = Number(pending.readBigUInt64BE(2));
+        offset = 10;
+      }
+      if (pending.length < offset + length) return;
+      opcodes.push(first & 0x0f);
+      pending = pending.subarray(offset + length);
+    }
+  };
+  parse();
+  socket.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    parse();
+  });
+  socket.resume();
+  return { socket, opcodes, closed };
+}
+
+// -- TLS -----------------------------------------------------------------------------------------
+
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+}
+
+let material: TlsMaterial | null = null;
+
+/** A self-signed certificate for localhost and 127.0.0.1, made once per process with openssl. */
+export function tlsMaterial(): TlsMaterial {
+  if (material) return material;
+  const dir = mkdtempSync(join(tmpdir(), 'wskit-resilience-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'pipe', timeout: 30_000 },
+    );
+    material = {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    };
+    return material;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// -- environment ---------------------------------------------------------------------------------
+
+/** Every proxy variable wskit reads, in both spellings. */
+export const PROXY_VARIABLES = [
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'NO_PROXY',
+  'no_proxy',
+] as const;
+
+/** Saves `names` of `process.env`, deletes them, and returns a function that restores them. */
+export function clearEnv(names: readonly string[]): () => void {
+  const saved = new Map<string, string | undefined>();
+  for (const name of names) {
+    saved.set(name, process.env[name]);
+    delete process.env[name];
+  }
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
