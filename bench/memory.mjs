@@ -1,0 +1,184 @@
+// Child process (run with --expose-gc) for the idle-connection memory test: one side, `server` or
+// `client` (first argument), of one kind, `wskit`, `ws` or `tcp` (second argument). The client is
+// given the server's port (third argument). The parent drives both over IPC with requests
+// { id, cmd } and gets answers { id, ok, ... }:
+//   warmup   (client) opens and closes one connection, so that lazily loaded code and one-time
+//            allocations of the first connection are not counted per connection
+//   baseline (both)   memory with no connection open
+//   open     (client) opens `count` connections and waits until every one is open
+//   measure  (both)   waits until `count` connections are open on this side, lets them sit idle,
+//                     and reports memory; it fails if any connection is not open
+// Every connection has a message handler, as an application's would.
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const [role, kind, portArg] = process.argv.slice(2);
+const port = Number(portArg);
+const noop = () => {};
+
+if (typeof globalThis.gc !== 'function') throw new Error('memory.mjs needs node --expose-gc');
+
+async function memory() {
+  await sleep(100);
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+  return { rss, heapUsed, external, arrayBuffers };
+}
+
+async function waitFor(predicate, what, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`${kind} ${role}: timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// -- server -------------------------------------------------------------------------------------
+
+async function startServer() {
+  if (kind === 'tcp') {
+    let open = 0;
+    const server = net.createServer((socket) => {
+      open++;
+      socket.on('data', (chunk) => socket.write(chunk));
+      socket.on('close', () => open--);
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', 511, resolve));
+    return { port: server.address().port, openCount: () => open };
+  }
+  const { WebSocketServer } =
+    kind === 'wskit' ? await import('../dist/esm/index.js') : await import('ws');
+  const options = { port: 0, host: '127.0.0.1' };
+  if (kind === 'wskit') options.binaryType = 'nodebuffer';
+  options.perMessageDeflate = false;
+  const server = new WebSocketServer(options);
+  server.on('connection', (ws) => {
+    if (kind === 'wskit') ws.onmessage = (e) => ws.send(e.data);
+    else ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  await new Promise((resolve) => server.on('listening', resolve));
+  const openCount = () => {
+    let open = 0;
+    for (const ws of server.clients) if (ws.readyState === 1) open++;
+    return open;
+  };
+  return { port: server.address().port, openCount };
+}
+
+// -- client -------------------------------------------------------------------------------------
+
+let WebSocketClass = null;
+const clients = [];
+
+async function connectOne() {
+  if (kind === 'tcp') {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('data', noop);
+    await new Promise((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return socket;
+  }
+  const url = `ws://127.0.0.1:${port}/`;
+  let ws;
+  if (kind === 'wskit') {
+    ws = new WebSocketClass(url, undefined, { binaryType: 'nodebuffer', perMessageDeflate: false });
+    ws.onmessage = noop;
+  } else {
+    ws = new WebSocketClass(url, { perMessageDeflate: false });
+    ws.on('message', noop);
+  }
+  await new Promise((resolve, reject) => {
+    ws.addEventListener('open', resolve, { once: true });
+    ws.addEventListener('error', (e) => reject(e.error ?? new Error(e.message)), { once: true });
+  });
+  return ws;
+}
+
+function isOpen(client) {
+  return kind === 'tcp'
+    ? !client.destroyed && client.readyState === 'open'
+    : client.readyState === 1;
+}
+
+async function closeOne(client) {
+  if (kind === 'tcp') {
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    client.end();
+    return closed;
+  }
+  const closed = new Promise((resolve) => client.addEventListener('close', resolve));
+  client.close();
+  return closed;
+}
+
+// -- driver -------------------------------------------------------------------------------------
+
+async function main() {
+  if (role === 'server') {
+    const server = await startServer();
+    const handlers = {
+      baseline: async () => {
+        await waitFor(() => server.openCount() === 0, 'the warm-up connection to close');
+        return { memory: await memory() };
+      },
+      measure: async ({ count }) => {
+        await waitFor(() => server.openCount() === count, `${count} open connections`);
+        const result = await memory();
+        const open = server.openCount();
+        if (open !== count) throw new Error(`${open} connections open instead of ${count}`);
+        return { memory: result };
+      },
+    };
+    return { handlers, ready: { port: server.port } };
+  }
+  if (kind !== 'tcp') {
+    WebSocketClass = (kind === 'wskit' ? await import('../dist/esm/index.js') : await import('ws'))
+      .WebSocket;
+  }
+  const handlers = {
+    warmup: async () => {
+      await closeOne(await connectOne());
+      return {};
+    },
+    baseline: async () => ({ memory: await memory() }),
+    open: async ({ count }) => {
+      // Batches keep the server's accept backlog from overflowing.
+      while (clients.length < count) {
+        const batch = Math.min(100, count - clients.length);
+        clients.push(...(await Promise.all(Array.from({ length: batch }, connectOne))));
+      }
+      return {};
+    },
+    measure: async ({ count }) => {
+      const result = await memory();
+      const open = clients.filter(isOpen).length;
+      if (open !== count) throw new Error(`${open} client connections open instead of ${count}`);
+      return { memory: result };
+    },
+  };
+  return { handlers, ready: {} };
+}
+
+main().then(
+  ({ handlers, ready }) => {
+    process.on('message', async (request) => {
+      try {
+        const answer = await handlers[request.cmd](request);
+        process.send({ id: request.id, ok: true, ...answer });
+      } catch (error) {
+        process.send({ id: request.id, ok: false, error: String(error?.stack ?? error) });
+      }
+    });
+    process.on('disconnect', () => process.exit(0));
+    process.send({ ready: true, ...ready });
+  },
+  (error) => {
+    process.send?.({ error: `memory ${kind} ${role}: ${error?.stack ?? error}` });
+    process.exit(1);
+  },
+);
