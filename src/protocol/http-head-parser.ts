@@ -1,5 +1,6 @@
 import { HandshakeError } from '../errors.js';
 import { isToken } from './http-tokens.js';
+import { portablePlatform } from './platform.js';
 
 /** An HTTP/1.1 response head: status line and headers (lower-cased names). */
 export interface HttpResponseHead {
@@ -41,7 +42,8 @@ export class HttpHeadParser {
     const scanFrom = Math.max(0, this.total - 3);
     this.chunks.push(chunk);
     this.total += chunk.length;
-    const data = this.chunks.length === 1 ? chunk : joinBytes(this.chunks, this.total);
+    const data =
+      this.chunks.length === 1 ? chunk : portablePlatform.concat(this.chunks, this.total);
     this.chunks = [data];
     for (let i = scanFrom; i + 3 < data.length; i++) {
       if (
@@ -53,6 +55,7 @@ export class HttpHeadParser {
         if (i + 4 > this.maxHeaderBytes) break;
         const head = parseHead(data.subarray(0, i), this.maxHeaders);
         this.chunks = [];
+        this.total = 0;
         return { head, rest: data.subarray(i + 4) };
       }
     }
@@ -63,16 +66,6 @@ export class HttpHeadParser {
     }
     return null;
   }
-}
-
-function joinBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }
 
 function latin1(bytes: Uint8Array, start: number, end: number): string {

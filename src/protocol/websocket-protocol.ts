@@ -220,21 +220,7 @@ export class WebSocketProtocol implements FrameSink {
         `close reason is ${reasonLength} bytes; at most ${MAX_CLOSE_REASON_BYTES} are allowed`,
       );
     }
-    if (this.outQueue !== null) {
-      // Messages still being compressed go out first; the close follows them.
-      this._closeSent = true;
-      this.closePending = true;
-      this.outQueue.push({
-        opcode: Opcode.Close,
-        data: EMPTY,
-        fin: true,
-        compress: false,
-        closeCode: code,
-        closeReason: reason,
-      });
-      return true;
-    }
-    this.writeClose(code, reason, reasonLength);
+    this.sendClose(code, reason, reasonLength);
     return true;
   }
 
@@ -460,23 +446,7 @@ export class WebSocketProtocol implements FrameSink {
     this.fragments = [];
     // RFC 6455 section 5.5.1: answer a close with a close, echoing the code (after any message
     // still being compressed, which section 5.5.1 allows to finish first).
-    if (!this._closeSent) {
-      const echo = code === CloseCode.NoStatus ? undefined : code;
-      if (this.outQueue !== null) {
-        this._closeSent = true;
-        this.closePending = true;
-        this.outQueue.push({
-          opcode: Opcode.Close,
-          data: EMPTY,
-          fin: true,
-          compress: false,
-          closeCode: echo,
-          closeReason: '',
-        });
-      } else {
-        this.writeClose(echo, '', 0);
-      }
-    }
+    if (!this._closeSent) this.sendClose(code === CloseCode.NoStatus ? undefined : code, '', 0);
     this.sink.onClose(code, reason);
   }
 
@@ -497,6 +467,24 @@ export class WebSocketProtocol implements FrameSink {
       this.writeClose(closeCode, reason, reason.length);
     }
     this.sink.onError(new ProtocolError(closeCode, message));
+  }
+
+  /** Writes a close frame now, or queues it behind messages still being compressed. */
+  private sendClose(code: number | undefined, reason: string, reasonLength: number): void {
+    if (this.outQueue === null) {
+      this.writeClose(code, reason, reasonLength);
+      return;
+    }
+    this._closeSent = true;
+    this.closePending = true;
+    this.outQueue.push({
+      opcode: Opcode.Close,
+      data: EMPTY,
+      fin: true,
+      compress: false,
+      closeCode: code,
+      closeReason: reason,
+    });
   }
 
   /** A close frame is queued behind compressions but not written yet. */
