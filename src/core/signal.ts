@@ -1,0 +1,45 @@
+/**
+ * A Qt-style signal: handlers are attached with `connect(fn)` and detached with
+ * `disconnect(fn)`; `emit(...args)` calls them in connection order. A throwing handler does not
+ * stop the others; its exception is reported asynchronously, as the DOM reports listener errors.
+ */
+export class Signal<Args extends unknown[] = []> {
+  #handlers: Array<(...args: Args) => unknown> = [];
+
+  /** Calls `handler` on every emission from now on. Connecting the same function twice calls it twice, as in Qt. */
+  connect(handler: (...args: Args) => unknown): void {
+    if (typeof handler !== 'function') throw new TypeError('Signal.connect() needs a function');
+    this.#handlers.push(handler);
+  }
+
+  /** Detaches one connection of `handler`; without an argument, detaches all. Returns whether one was found. */
+  disconnect(handler?: (...args: Args) => unknown): boolean {
+    if (handler === undefined) {
+      const had = this.#handlers.length > 0;
+      this.#handlers = [];
+      return had;
+    }
+    const i = this.#handlers.lastIndexOf(handler);
+    if (i < 0) return false;
+    this.#handlers = this.#handlers.filter((_, j) => j !== i);
+    return true;
+  }
+
+  /** Number of connected handlers. */
+  get connections(): number {
+    return this.#handlers.length;
+  }
+
+  /** Calls every connected handler with `args`. */
+  emit(...args: Args): void {
+    for (const handler of this.#handlers) {
+      try {
+        handler(...args);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}

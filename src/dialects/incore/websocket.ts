@@ -1,0 +1,844 @@
+import { Signal } from '../../core/signal.js';
+import { socketErrorOf, type WebSocketError, type WebSocketErrorCode } from '../../errors.js';
+import type {
+  PortCloseEvent,
+  PortErrorEvent,
+  PortMessageEvent,
+  PortSocket,
+  SocketFactory,
+} from '../socket-port.js';
+import { InCoreError, InCoreState } from './enums.js';
+import { ReadBuffer } from './read-buffer.js';
+
+/** Writable properties, restored by `deserializeProperties()` and `fromJson()`. */
+export interface InCoreProperties {
+  url?: string;
+  autoConnect?: boolean;
+  subProtocol?: string;
+  objectId?: string;
+  autoOpen?: boolean;
+  append?: boolean;
+  truncate?: boolean;
+  readOnly?: boolean;
+  unbuffered?: boolean;
+  nameArgument?: string;
+}
+
+type Handler<Args extends unknown[]> = ((...args: Args) => unknown) | null;
+
+/**
+ * What `new WebSocket({...})` takes: the writable properties, `parent`, handlers named as in
+ * QML (`onConnected`, `onTextMessageReceived`, `onStateChanged`, ...) and two wskit settings.
+ */
+export interface InCoreInit extends InCoreProperties {
+  parent?: object | null;
+  /** wskit: first delay before `autoConnect` retries after an error, in ms (default 1000). */
+  reconnectDelay?: number;
+  /** wskit, Node only: options for the underlying wskit WebSocket (tls, headers, proxy...). */
+  socketOptions?: Record<string, unknown>;
+  [handler: `on${string}`]: ((...args: never[]) => unknown) | undefined;
+}
+
+/** Signal names of the object, its IoDevice and Object bases, and every property's change signal. */
+export const INCORE_SIGNALS = [
+  'binaryMessageReceived',
+  'connected',
+  'disconnected',
+  'errorOccurred',
+  'ipSocketErrorOccurred',
+  'sslErrorOccurred',
+  'textMessageReceived',
+  'lineAvailableForRead',
+  'readyRead',
+  'completed',
+  'autoConnectChanged',
+  'errorChanged',
+  'errorStringChanged',
+  'stateChanged',
+  'subProtocolChanged',
+  'urlChanged',
+  'appendChanged',
+  'atEndChanged',
+  'autoOpenChanged',
+  'bytesAvailableChanged',
+  'canReadLineChanged',
+  'deviceErrorStringChanged',
+  'isOpenChanged',
+  'isWritableChanged',
+  'nameArgumentChanged',
+  'posChanged',
+  'readOnlyChanged',
+  'sizeChanged',
+  'truncateChanged',
+  'unbufferedChanged',
+  'objectIdChanged',
+  'parentChanged',
+] as const;
+
+const SERIALIZED: ReadonlyArray<keyof InCoreProperties> = [
+  'url',
+  'autoConnect',
+  'subProtocol',
+  'objectId',
+  'autoOpen',
+  'append',
+  'truncate',
+  'readOnly',
+  'unbuffered',
+  'nameArgument',
+];
+
+const TLS_CODES = new Set<WebSocketErrorCode>([
+  'ERR_WS_TLS',
+  'ERR_WS_TLS_CERTIFICATE',
+  'ERR_WS_TLS_INTERNAL',
+]);
+const MAX_RECONNECT_DELAY = 30_000;
+const encoder = new TextEncoder();
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof data === 'string') return encoder.encode(data);
+  throw new TypeError('expected an ArrayBuffer, a typed array or a string');
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+    ? bytes.buffer
+    : (bytes.slice().buffer as ArrayBuffer);
+}
+
+/**
+ * InCore's `WebSocket` object (InCore.Foundation 2.5, Qt lineage) on wskit. Two ways to use it,
+ * as the InCore documentation says: messages (`connectToHost()`, `sendTextMessage()`,
+ * `textMessageReceived`...) or as an IoDevice (`open()`, then `read()`/`write()` over binary
+ * messages). Every signal is a {@link Signal} with `connect`/`disconnect` and an `onX` handler
+ * property; every property has an `xChanged` signal, emitted only when its value changes.
+ *
+ * This is the portable base; `wskit/incore` binds it to wskit's Node WebSocket and the browser
+ * build to the native one.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface declares the onX handler properties defined on the prototype below.
+export class InCoreWebSocketBase {
+  /** The socket implementation; set by the entry module's subclass. */
+  protected static factory: SocketFactory;
+
+  static readonly NoError = InCoreError.NoError;
+  static readonly IpSocketError = InCoreError.IpSocketError;
+  static readonly NotOpenError = InCoreError.NotOpenError;
+  static readonly SslError = InCoreError.SslError;
+  static readonly Connecting = InCoreState.Connecting;
+  static readonly Open = InCoreState.Open;
+  static readonly Closing = InCoreState.Closing;
+  static readonly Closed = InCoreState.Closed;
+
+  // -- signals -----------------------------------------------------------------------------------
+  /** A binary message arrived (also fills the read buffer while the IoDevice is open). */
+  readonly binaryMessageReceived = new Signal<[message: ArrayBuffer]>();
+  /** The connection has been established. */
+  readonly connected = new Signal();
+  /** The connection has been closed (emitted once per connection that was established). */
+  readonly disconnected = new Signal();
+  /** An error occurred; emitted every time, even when `error` does not change. */
+  readonly errorOccurred = new Signal();
+  /** A socket-level error occurred, with its Qt `IpSocket.Error` / `SocketError` number. */
+  readonly ipSocketErrorOccurred = new Signal<[socketError: number]>();
+  /** A TLS error occurred, with its description. */
+  readonly sslErrorOccurred = new Signal<[errorString: string]>();
+  /** A text message arrived. */
+  readonly textMessageReceived = new Signal<[message: string]>();
+  /** IoDevice: a complete line (ending in `\n`) can be read. */
+  readonly lineAvailableForRead = new Signal();
+  /** IoDevice: new bytes can be read. */
+  readonly readyRead = new Signal();
+  /** Object: construction is complete (emitted once, right after the constructor's task). */
+  readonly completed = new Signal();
+  readonly autoConnectChanged = new Signal();
+  readonly errorChanged = new Signal();
+  readonly errorStringChanged = new Signal();
+  readonly stateChanged = new Signal();
+  readonly subProtocolChanged = new Signal();
+  readonly urlChanged = new Signal();
+  readonly appendChanged = new Signal();
+  readonly atEndChanged = new Signal();
+  readonly autoOpenChanged = new Signal();
+  readonly bytesAvailableChanged = new Signal();
+  readonly canReadLineChanged = new Signal();
+  readonly deviceErrorStringChanged = new Signal();
+  readonly isOpenChanged = new Signal();
+  readonly isWritableChanged = new Signal();
+  readonly nameArgumentChanged = new Signal();
+  readonly posChanged = new Signal();
+  readonly readOnlyChanged = new Signal();
+  readonly sizeChanged = new Signal();
+  readonly truncateChanged = new Signal();
+  readonly unbufferedChanged = new Signal();
+  readonly objectIdChanged = new Signal();
+  readonly parentChanged = new Signal();
+
+  // -- state -------------------------------------------------------------------------------------
+  #url = '';
+  #autoConnect = true;
+  #subProtocol = '';
+  #state: InCoreState = InCoreState.Closed;
+  #error: InCoreError = InCoreError.NoError;
+  #errorString = '';
+  #objectId = '';
+  #parent: object | null = null;
+  #autoOpen = false;
+  #append = false;
+  #truncate = false;
+  #readOnly = false;
+  #unbuffered = false;
+  #nameArgument = '';
+  #deviceErrorString = '';
+  #isOpen = false;
+  #buffer = new ReadBuffer();
+  #socket: PortSocket | null = null;
+  #wasConnected = false;
+  #isComplete = false;
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #reconnectAttempt = 0;
+  #reconnectDelay: number;
+  #socketOptions: Record<string, unknown> | undefined;
+
+  /**
+   * Creates the object from a QML-like property bag: properties (`url`, `autoConnect`,
+   * `subProtocol`, ...) and handlers (`onConnected`, `onTextMessageReceived`, ...). Like a QML
+   * component, it completes after the current task: `completed` is emitted, then, with
+   * `autoConnect` (the default) and a `url`, it connects.
+   */
+  constructor(init: InCoreInit = {}) {
+    this.#reconnectDelay = init.reconnectDelay ?? 1000;
+    this.#socketOptions = init.socketOptions;
+    if (init.parent !== undefined) this.#parent = init.parent;
+    this.deserializeProperties(init);
+    for (const [key, value] of Object.entries(init)) {
+      if (key.startsWith('on') && typeof value === 'function') {
+        const signal = this.#signalOfHandler(key);
+        if (!signal)
+          throw new TypeError(`unknown handler "${key}": InCore's WebSocket has no such signal`);
+        (this as unknown as Record<string, unknown>)[key] = value;
+      }
+    }
+    queueMicrotask(() => {
+      this.#isComplete = true;
+      this.completed.emit();
+      if (this.#autoOpen) this.open();
+      else if (this.#autoConnect && this.#url !== '') this.connectToHost();
+    });
+  }
+
+  // -- properties --------------------------------------------------------------------------------
+
+  /** Connect automatically once complete, and reconnect after connection errors. Default true. */
+  get autoConnect(): boolean {
+    return this.#autoConnect;
+  }
+  set autoConnect(value: boolean) {
+    if (!this.#change('autoConnect', Boolean(value))) return;
+    if (!this.#autoConnect) this.#cancelReconnect();
+    else if (this.#isComplete && this.#state === InCoreState.Closed && this.#url !== '')
+      this.connectToHost();
+  }
+
+  /** The most recent error, or `NoError`. Repeating the same error does not change it. */
+  get error(): InCoreError {
+    return this.#error;
+  }
+
+  /** Human-readable text for `error`, with the reason when known. */
+  get errorString(): string {
+    return this.#errorString;
+  }
+
+  /**
+   * The connection state. Writable: setting `Open` connects, setting `Closed` disconnects;
+   * `Connecting` and `Closing` are set by the object itself.
+   */
+  get state(): InCoreState {
+    return this.#state;
+  }
+  set state(value: InCoreState) {
+    if (value === InCoreState.Open) this.connectToHost();
+    else if (value === InCoreState.Closed) this.disconnectFromHost();
+  }
+
+  /** The subprotocol to request (RFC 6455 section 1.9); used from the next connection on. */
+  get subProtocol(): string {
+    return this.#subProtocol;
+  }
+  set subProtocol(value: string) {
+    this.#change('subProtocol', String(value));
+  }
+
+  /** The server URL, e.g. `ws://ws.example.org:8000`. Changing it while connected reconnects. */
+  get url(): string {
+    return this.#url;
+  }
+  set url(value: string) {
+    if (!this.#change('url', String(value))) return;
+    if (this.#state !== InCoreState.Closed) {
+      this.#closeSocket();
+      if (this.#autoConnect && this.#url !== '') this.connectToHost();
+    }
+  }
+
+  /** Object: an identifier for the object (free text). */
+  get objectId(): string {
+    return this.#objectId;
+  }
+  set objectId(value: string) {
+    this.#change('objectId', String(value));
+  }
+
+  /** Object: the parent object, or null. */
+  get parent(): object | null {
+    return this.#parent;
+  }
+  set parent(value: object | null) {
+    this.#change('parent', value ?? null);
+  }
+
+  /** IoDevice: `open()` automatically when the object completes. Default false. */
+  get autoOpen(): boolean {
+    return this.#autoOpen;
+  }
+  set autoOpen(value: boolean) {
+    if (
+      this.#change('autoOpen', Boolean(value)) &&
+      this.#autoOpen &&
+      this.#isComplete &&
+      !this.#isOpen
+    )
+      this.open();
+  }
+
+  /**
+   * IoDevice: open in append mode. A file concept; a socket is always written at its end, so it
+   * has no further effect here (kept for property round trips, as `QIODevice::Append` on a socket).
+   */
+  get append(): boolean {
+    return this.#append;
+  }
+  set append(value: boolean) {
+    this.#change('append', Boolean(value));
+  }
+
+  /** IoDevice: truncate on open. A file concept with no effect on a socket (kept for round trips). */
+  get truncate(): boolean {
+    return this.#truncate;
+  }
+  set truncate(value: boolean) {
+    this.#change('truncate', Boolean(value));
+  }
+
+  /** IoDevice: open for reading only; `write()` then fails with -1. Default false. */
+  get readOnly(): boolean {
+    return this.#readOnly;
+  }
+  set readOnly(value: boolean) {
+    if (this.#change('readOnly', Boolean(value))) this.#derivedChanged();
+  }
+
+  /**
+   * IoDevice: `QIODevice::Unbuffered`. Messages already arrive whole, so bypassing a buffer
+   * changes nothing observable: reads still return the received bytes. Kept for round trips.
+   */
+  get unbuffered(): boolean {
+    return this.#unbuffered;
+  }
+  set unbuffered(value: boolean) {
+    this.#change('unbuffered', Boolean(value));
+  }
+
+  /** IoDevice: a name argument (used by file-like devices); not used by the WebSocket. */
+  get nameArgument(): string {
+    return this.#nameArgument;
+  }
+  set nameArgument(value: string) {
+    this.#change('nameArgument', String(value));
+  }
+
+  /** IoDevice: the last device-level error (e.g. reading while not open), or "". */
+  get deviceErrorString(): string {
+    return this.#deviceErrorString;
+  }
+
+  /** IoDevice: whether `open()` was called and `close()` not since. */
+  get isOpen(): boolean {
+    return this.#isOpen;
+  }
+
+  /** IoDevice: open, not read-only and connected: `write()` will send. */
+  get isWritable(): boolean {
+    return this.#isOpen && !this.#readOnly;
+  }
+
+  /** IoDevice: bytes waiting in the read buffer. */
+  get bytesAvailable(): number {
+    return this.#buffer.size;
+  }
+
+  /** IoDevice: the read buffer holds a complete line. */
+  get canReadLine(): boolean {
+    return this.#buffer.indexOfNewline() >= 0;
+  }
+
+  /** IoDevice: nothing is left to read (a sequential device is at its end when empty). */
+  get atEnd(): boolean {
+    return this.#buffer.size === 0;
+  }
+
+  /** IoDevice: always 0, as for every sequential device in Qt. */
+  get pos(): number {
+    return 0;
+  }
+
+  /** IoDevice: for a sequential device, the bytes available (as `QIODevice::size()`). */
+  get size(): number {
+    return this.#buffer.size;
+  }
+
+  // -- methods -----------------------------------------------------------------------------------
+
+  /** Connects to `url` (called by `open()`). Does nothing while connecting or connected. */
+  connectToHost(): void {
+    if (this.#socket !== null) return;
+    this.#cancelReconnect();
+    let socket: PortSocket;
+    try {
+      const factory = (this.constructor as typeof InCoreWebSocketBase).factory;
+      socket = factory(this.#url, {
+        ...(this.#subProtocol !== '' ? { protocols: [this.#subProtocol] } : {}),
+        ...(this.#socketOptions ? { node: this.#socketOptions } : {}),
+      });
+    } catch (cause) {
+      this.#fail(
+        InCoreError.IpSocketError,
+        `invalid URL "${this.#url}": ${(cause as Error).message}`,
+        -1,
+        null,
+      );
+      return;
+    }
+    socket.binaryType = 'arraybuffer';
+    this.#socket = socket;
+    this.#setState(InCoreState.Connecting);
+    let failure: unknown;
+    socket.addEventListener('open', () => {
+      if (this.#socket !== socket) return;
+      this.#reconnectAttempt = 0;
+      this.#wasConnected = true;
+      this.#setState(InCoreState.Open);
+      this.#derivedChanged();
+      this.connected.emit();
+    });
+    socket.addEventListener('message', (event: PortMessageEvent) => {
+      if (this.#socket !== socket) return;
+      if (typeof event.data === 'string') {
+        this.textMessageReceived.emit(event.data);
+        return;
+      }
+      const bytes = toBytes(event.data);
+      this.binaryMessageReceived.emit(toArrayBuffer(bytes));
+      if (this.#isOpen && bytes.length > 0) {
+        const hadLine = this.canReadLine;
+        this.#buffer.append(bytes.slice());
+        this.#derivedChanged();
+        this.readyRead.emit();
+        if (!hadLine && this.canReadLine) this.lineAvailableForRead.emit();
+      }
+    });
+    socket.addEventListener('error', (event: PortErrorEvent) => {
+      if (this.#socket === socket) failure = event.error ?? event.message ?? 'connection error';
+    });
+    socket.addEventListener('close', (event: PortCloseEvent) => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      const wasOpen = this.#wasConnected;
+      this.#wasConnected = false;
+      this.#setState(InCoreState.Closed);
+      this.#derivedChanged();
+      if (failure !== undefined || !event.wasClean) this.#reportSocketFailure(failure, event);
+      if (wasOpen) this.disconnected.emit();
+      if ((failure !== undefined || !event.wasClean) && this.#autoConnect)
+        this.#scheduleReconnect();
+    });
+  }
+
+  /** Disconnects from the server (called by `close()`); stops automatic reconnection until the next connect. */
+  disconnectFromHost(): void {
+    this.#cancelReconnect();
+    this.#closeSocket();
+  }
+
+  /**
+   * Sends a text message. Returns the number of bytes sent (UTF-8), or -1 with `error` set to
+   * `NotOpenError` when the connection is not open.
+   */
+  sendTextMessage(message: string): number {
+    const socket = this.#openSocket();
+    if (!socket) return -1;
+    const text = String(message);
+    socket.send(text);
+    return encoder.encode(text).length;
+  }
+
+  /**
+   * Sends a binary message (also what `write()` does). Returns the number of bytes sent, or -1
+   * with `error` set to `NotOpenError` when the connection is not open.
+   */
+  sendBinaryMessage(message: ArrayBuffer | ArrayBufferView): number {
+    const socket = this.#openSocket();
+    if (!socket) return -1;
+    const bytes = toBytes(message);
+    socket.send(bytes.slice());
+    return bytes.length;
+  }
+
+  /**
+   * IoDevice: opens the device and connects (`connectToHost()`); from now on received binary
+   * messages fill the read buffer. Returns true.
+   */
+  open(): boolean {
+    if (!this.#isOpen) {
+      this.#isOpen = true;
+      this.#setDeviceError('');
+      this.#derivedChanged();
+    }
+    if (this.#state === InCoreState.Closed) this.connectToHost();
+    return true;
+  }
+
+  /** IoDevice: disconnects (`disconnectFromHost()`) and empties the read buffer. */
+  close(): void {
+    const wasOpen = this.#isOpen;
+    this.#isOpen = false;
+    this.#buffer.clear();
+    if (wasOpen) this.#derivedChanged();
+    this.disconnectFromHost();
+  }
+
+  /** IoDevice: reads up to `maxSize` bytes; an empty buffer when nothing is available or not open. */
+  read(maxSize: number): ArrayBuffer {
+    if (!this.#readable('read')) return new ArrayBuffer(0);
+    const out = this.#buffer.take(Math.max(0, Math.floor(Number(maxSize) || 0)));
+    this.#derivedChanged();
+    return toArrayBuffer(out);
+  }
+
+  /** IoDevice: reads everything in the buffer. */
+  readAll(): ArrayBuffer {
+    return this.read(this.#buffer.size);
+  }
+
+  /**
+   * IoDevice: reads one line, up to and including `\n`, or at most `maxSize` bytes (0 or
+   * omitted: no limit); the rest of the buffer when it holds no newline.
+   */
+  readLine(maxSize = 0): ArrayBuffer {
+    if (!this.#readable('readLine')) return new ArrayBuffer(0);
+    const newline = this.#buffer.indexOfNewline();
+    let n = newline >= 0 ? newline + 1 : this.#buffer.size;
+    if (maxSize > 0) n = Math.min(n, maxSize);
+    const out = this.#buffer.take(n);
+    this.#derivedChanged();
+    return toArrayBuffer(out);
+  }
+
+  /** IoDevice: everything in the buffer, left in place. */
+  peekAll(): ArrayBuffer {
+    if (!this.#readable('peekAll')) return new ArrayBuffer(0);
+    return toArrayBuffer(this.#buffer.take(this.#buffer.size, true));
+  }
+
+  /**
+   * IoDevice: sends `data` (bytes, or a string as UTF-8) as one binary message. Returns the
+   * bytes written, or -1 when the device is not open for writing.
+   */
+  write(data: ArrayBuffer | ArrayBufferView | string): number {
+    if (!this.#isOpen || this.#readOnly) {
+      this.#setDeviceError(this.#isOpen ? 'device is read-only' : 'device not open');
+      return -1;
+    }
+    return this.sendBinaryMessage(toBytes(data));
+  }
+
+  /**
+   * IoDevice: pushes buffered output out. Messages are handed to the socket at once, so this
+   * only reports whether the device is open for writing.
+   */
+  flush(): boolean {
+    return this.isWritable && this.#socket !== null;
+  }
+
+  /**
+   * IoDevice: whether everything written has left this process (the socket's `bufferedAmount`
+   * is 0); false when not open.
+   */
+  sync(): boolean {
+    return this.isWritable && this.#socket !== null && this.#socket.bufferedAmount === 0;
+  }
+
+  /** Object: the writable properties as a plain object (see {@link InCoreProperties}). */
+  serializeProperties(): InCoreProperties {
+    const out: Record<string, unknown> = {};
+    for (const key of SERIALIZED) out[key] = this[key];
+    return out as InCoreProperties;
+  }
+
+  /** Object: sets the writable properties found in `properties`, in declaration order. */
+  deserializeProperties(properties: InCoreProperties): void {
+    for (const key of SERIALIZED) {
+      if (properties[key] !== undefined)
+        (this as unknown as Record<string, unknown>)[key] = properties[key];
+    }
+  }
+
+  /** Object: `serializeProperties()` as JSON text. */
+  toJson(): string {
+    return JSON.stringify(this.serializeProperties());
+  }
+
+  /** Object: restores properties from JSON text made by `toJson()`. Throws a SyntaxError for invalid JSON. */
+  fromJson(json: string): void {
+    const value: unknown = JSON.parse(json);
+    if (typeof value !== 'object' || value === null)
+      throw new TypeError('fromJson() needs a JSON object');
+    this.deserializeProperties(value as InCoreProperties);
+  }
+
+  // -- internals ---------------------------------------------------------------------------------
+
+  #signalOfHandler(key: string): Signal<never[]> | undefined {
+    const name = key.charAt(2).toLowerCase() + key.slice(3);
+    const signal = (this as unknown as Record<string, unknown>)[name];
+    return signal instanceof Signal ? (signal as Signal<never[]>) : undefined;
+  }
+
+  /** Sets a property and emits its change signal; returns whether it changed. */
+  #change<
+    K extends
+      | 'autoConnect'
+      | 'subProtocol'
+      | 'url'
+      | 'objectId'
+      | 'parent'
+      | 'autoOpen'
+      | 'append'
+      | 'truncate'
+      | 'readOnly'
+      | 'unbuffered'
+      | 'nameArgument',
+  >(name: K, value: unknown): boolean {
+    const self = this as unknown as Record<string, unknown>;
+    if (self[name] === value) return false;
+    this.#write(name, value);
+    (self[`${name}Changed`] as Signal).emit();
+    return true;
+  }
+
+  #write(name: string, value: unknown): void {
+    switch (name) {
+      case 'autoConnect':
+        this.#autoConnect = value as boolean;
+        break;
+      case 'subProtocol':
+        this.#subProtocol = value as string;
+        break;
+      case 'url':
+        this.#url = value as string;
+        break;
+      case 'objectId':
+        this.#objectId = value as string;
+        break;
+      case 'parent':
+        this.#parent = value as object | null;
+        break;
+      case 'autoOpen':
+        this.#autoOpen = value as boolean;
+        break;
+      case 'append':
+        this.#append = value as boolean;
+        break;
+      case 'truncate':
+        this.#truncate = value as boolean;
+        break;
+      case 'readOnly':
+        this.#readOnly = value as boolean;
+        break;
+      case 'unbuffered':
+        this.#unbuffered = value as boolean;
+        break;
+      case 'nameArgument':
+        this.#nameArgument = value as string;
+        break;
+    }
+  }
+
+  #derivedSnapshot = {
+    bytesAvailable: 0,
+    canReadLine: false,
+    atEnd: true,
+    size: 0,
+    isOpen: false,
+    isWritable: false,
+  };
+
+  /** Emits the change signals of the IoDevice properties that follow from the buffer and state. */
+  #derivedChanged(): void {
+    const before = this.#derivedSnapshot;
+    const now = {
+      bytesAvailable: this.bytesAvailable,
+      canReadLine: this.canReadLine,
+      atEnd: this.atEnd,
+      size: this.size,
+      isOpen: this.isOpen,
+      isWritable: this.isWritable,
+    };
+    this.#derivedSnapshot = now;
+    for (const key of Object.keys(now) as Array<keyof typeof now>) {
+      if (before[key] !== now[key])
+        ((this as unknown as Record<string, unknown>)[`${key}Changed`] as Signal).emit();
+    }
+  }
+
+  #setState(state: InCoreState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.stateChanged.emit();
+  }
+
+  #setDeviceError(text: string): void {
+    if (this.#deviceErrorString === text) return;
+    this.#deviceErrorString = text;
+    this.deviceErrorStringChanged.emit();
+  }
+
+  #readable(what: string): boolean {
+    if (this.#isOpen) return true;
+    this.#setDeviceError(`${what}(): device not open`);
+    return false;
+  }
+
+  #openSocket(): PortSocket | null {
+    const socket = this.#socket;
+    if (socket && this.#state === InCoreState.Open && socket.readyState === 1) return socket;
+    this.#fail(
+      InCoreError.NotOpenError,
+      'the WebSocket is not open: connect first (connectToHost() or open())',
+      null,
+      null,
+    );
+    return null;
+  }
+
+  #fail(
+    error: InCoreError,
+    text: string,
+    socketError: number | null,
+    sslText: string | null,
+  ): void {
+    if (this.#error !== error) {
+      this.#error = error;
+      this.errorChanged.emit();
+    }
+    if (this.#errorString !== text) {
+      this.#errorString = text;
+      this.errorStringChanged.emit();
+    }
+    this.errorOccurred.emit();
+    if (socketError !== null) this.ipSocketErrorOccurred.emit(socketError);
+    if (sslText !== null) this.sslErrorOccurred.emit(sslText);
+  }
+
+  #reportSocketFailure(failure: unknown, event: PortCloseEvent): void {
+    const code = (failure as WebSocketError | undefined)?.code;
+    const message =
+      failure instanceof Error
+        ? failure.message
+        : typeof failure === 'string'
+          ? failure
+          : `the connection closed abnormally (code ${event.code})`;
+    if (code !== undefined && TLS_CODES.has(code)) {
+      this.#fail(InCoreError.SslError, message, null, message);
+    } else {
+      const number =
+        failure instanceof Error ? socketErrorOf(failure) : event.code === 1006 ? 1 : -1;
+      this.#fail(InCoreError.IpSocketError, message, number, null);
+    }
+  }
+
+  #scheduleReconnect(): void {
+    this.#cancelReconnect();
+    const delay = Math.min(MAX_RECONNECT_DELAY, this.#reconnectDelay * 2 ** this.#reconnectAttempt);
+    this.#reconnectAttempt++;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      if (this.#autoConnect && this.#socket === null && this.#url !== '') this.connectToHost();
+    }, delay);
+  }
+
+  #cancelReconnect(): void {
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+  }
+
+  #closeSocket(): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    if (socket.readyState === 0 || socket.readyState === 1) {
+      this.#setState(InCoreState.Closing);
+      socket.close(1000);
+    }
+  }
+}
+
+// `onX` handler properties for every signal: assigning a function connects it, null disconnects.
+for (const name of INCORE_SIGNALS) {
+  const key = `on${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+  Object.defineProperty(InCoreWebSocketBase.prototype, key, {
+    configurable: true,
+    enumerable: false,
+    get(this: InCoreWebSocketBase): Handler<never[]> {
+      return (handlersOf(this).get(name) as Handler<never[]>) ?? null;
+    },
+    set(this: InCoreWebSocketBase, fn: Handler<never[]>) {
+      const handlers = handlersOf(this);
+      const signal = (this as unknown as Record<string, Signal<never[]>>)[name]!;
+      const previous = handlers.get(name);
+      if (previous) signal.disconnect(previous);
+      if (typeof fn === 'function') {
+        handlers.set(name, fn);
+        signal.connect(fn);
+      } else {
+        handlers.delete(name);
+      }
+    },
+  });
+}
+
+const handlerMaps = new WeakMap<object, Map<string, (...args: never[]) => unknown>>();
+function handlersOf(target: object): Map<string, (...args: never[]) => unknown> {
+  let map = handlerMaps.get(target);
+  if (!map) {
+    map = new Map();
+    handlerMaps.set(target, map);
+  }
+  return map;
+}
+
+// Handler properties in TypeScript: `onConnected`, `onTextMessageReceived`, ...
+type Capitalized<S extends string> = S extends `${infer F}${infer R}` ? `${Uppercase<F>}${R}` : S;
+type SignalArgs<T> = T extends Signal<infer A> ? A : never;
+export type InCoreHandlers = {
+  [K in (typeof INCORE_SIGNALS)[number] as `on${Capitalized<K>}`]: Handler<
+    SignalArgs<InCoreWebSocketBase[K]>
+  >;
+};
+export interface InCoreWebSocketBase extends InCoreHandlers {}

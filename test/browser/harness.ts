@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, normalize, resolve } from 'node:path';
+import { WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
+
+const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
+
+/** A page server for browser tests: serves dist/esm as ES modules and an echo WebSocket at /echo. */
+export interface BrowserHarness {
+  /** http://127.0.0.1:port/ — a blank page to load modules from. */
+  pageUrl: string;
+  /** ws://127.0.0.1:port/echo — a wskit echo server. */
+  echoUrl: string;
+  server: Server;
+  wss: WebSocketServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the harness on 127.0.0.1, port 0. Modules are loaded in the page with
+ * `await import('/dist/esm/browser/incore.js')`; `npm run build` must have run (npm test does).
+ */
+export async function startHarness(
+  options: Partial<WebSocketServerOptions> = {},
+): Promise<BrowserHarness> {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><meta charset="utf-8"><title>wskit</title>');
+      return;
+    }
+    if (!path.startsWith('/dist/esm/') || path.includes('..')) {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(join(ROOT, path));
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  const wss = new WebSocketServer({ ...options, server, path: '/echo' } as WebSocketServerOptions);
+  wss.on('connection', (socket) => {
+    socket.onmessage = (event) => socket.send(event.data as string | Buffer);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    pageUrl: `http://127.0.0.1:${port}/`,
+    echoUrl: `ws://127.0.0.1:${port}/echo`,
+    server,
+    wss,
+    async close() {
+      await new Promise<void>((done) => wss.close(() => done()));
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
