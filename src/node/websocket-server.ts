@@ -153,7 +153,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     this.#server = server;
     this.#onUpgrade = (req, socket, head) => {
       if (!this.shouldHandle(req)) {
-        if (this.#ownsServer) this.#reject(socket, 400, 'no WebSocket endpoint at this path');
+        // Another upgrade listener (another WebSocketServer with another path) may take it;
+        // when there is none, answer rather than leave the client hanging.
+        if (this.#ownsServer || server.listenerCount('upgrade') === 1) {
+          this.#reject(socket, 400, 'no WebSocket endpoint at this path');
+        }
         return;
       }
       this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));

@@ -24,7 +24,9 @@ export interface InCoreProperties {
   nameArgument?: string;
 }
 
-type Handler<Args extends unknown[]> = ((...args: Args) => unknown) | null;
+type Handler<Args extends unknown[]> =
+  | ((this: InCoreWebSocketBase, ...args: Args) => unknown)
+  | null;
 
 /**
  * What `new WebSocket({...})` takes: the writable properties, `parent`, handlers named as in
@@ -75,9 +77,10 @@ export const INCORE_SIGNALS = [
   'parentChanged',
 ] as const;
 
+// autoConnect comes before url, so restoring { url, autoConnect: false } does not connect.
 const SERIALIZED: ReadonlyArray<keyof InCoreProperties> = [
-  'url',
   'autoConnect',
+  'url',
   'subProtocol',
   'objectId',
   'autoOpen',
@@ -200,6 +203,7 @@ export class InCoreWebSocketBase {
   #buffer = new ReadBuffer();
   #socket: PortSocket | null = null;
   #wasConnected = false;
+  #closeRequested: PortSocket | null = null;
   #isComplete = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #reconnectAttempt = 0;
@@ -282,10 +286,11 @@ export class InCoreWebSocketBase {
   }
   set url(value: string) {
     if (!this.#change('url', String(value))) return;
-    if (this.#state !== InCoreState.Closed) {
-      this.#closeSocket();
-      if (this.#autoConnect && this.#url !== '') this.connectToHost();
-    }
+    const wasActive = this.#socket !== null;
+    if (wasActive) this.#detachSocket();
+    // A new URL is used at once when connected, or when autoConnect waits for one.
+    if (this.#url !== '' && (wasActive || (this.#autoConnect && this.#isComplete)))
+      this.connectToHost();
   }
 
   /** Object: an identifier for the object (free text). */
@@ -374,7 +379,7 @@ export class InCoreWebSocketBase {
     return this.#isOpen;
   }
 
-  /** IoDevice: open, not read-only and connected: `write()` will send. */
+  /** IoDevice: open and not read-only (as `QIODevice::isWritable()`). */
   get isWritable(): boolean {
     return this.#isOpen && !this.#readOnly;
   }
@@ -462,12 +467,14 @@ export class InCoreWebSocketBase {
       this.#socket = null;
       const wasOpen = this.#wasConnected;
       this.#wasConnected = false;
+      // A close this object asked for is not an error, however the socket reports it.
+      const failed = this.#closeRequested !== socket && (failure !== undefined || !event.wasClean);
+      this.#closeRequested = null;
       this.#setState(InCoreState.Closed);
       this.#derivedChanged();
-      if (failure !== undefined || !event.wasClean) this.#reportSocketFailure(failure, event);
+      if (failed) this.#reportSocketFailure(failure, event);
       if (wasOpen) this.disconnected.emit();
-      if ((failure !== undefined || !event.wasClean) && this.#autoConnect)
-        this.#scheduleReconnect();
+      if (failed && this.#autoConnect) this.#scheduleReconnect();
     });
   }
 
@@ -792,30 +799,47 @@ export class InCoreWebSocketBase {
   #closeSocket(): void {
     const socket = this.#socket;
     if (socket === null) return;
+    this.#closeRequested = socket;
     if (socket.readyState === 0 || socket.readyState === 1) {
       this.#setState(InCoreState.Closing);
       socket.close(1000);
     }
   }
+
+  /** Leaves the current connection at once (closing it in the background) to open another. */
+  #detachSocket(): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    this.#socket = null;
+    this.#closeRequested = socket;
+    if (socket.readyState === 0 || socket.readyState === 1) socket.close(1000);
+    const wasOpen = this.#wasConnected;
+    this.#wasConnected = false;
+    this.#setState(InCoreState.Closed);
+    this.#derivedChanged();
+    if (wasOpen) this.disconnected.emit();
+  }
 }
 
-// `onX` handler properties for every signal: assigning a function connects it, null disconnects.
+// `onX` handler properties for every signal: assigning a function connects it (called with
+// `this` set to the object, as QML handlers are), null disconnects it.
 for (const name of INCORE_SIGNALS) {
   const key = `on${name.charAt(0).toUpperCase()}${name.slice(1)}`;
   Object.defineProperty(InCoreWebSocketBase.prototype, key, {
     configurable: true,
     enumerable: false,
     get(this: InCoreWebSocketBase): Handler<never[]> {
-      return (handlersOf(this).get(name) as Handler<never[]>) ?? null;
+      return handlersOf(this).get(name)?.fn ?? null;
     },
     set(this: InCoreWebSocketBase, fn: Handler<never[]>) {
       const handlers = handlersOf(this);
       const signal = (this as unknown as Record<string, Signal<never[]>>)[name]!;
       const previous = handlers.get(name);
-      if (previous) signal.disconnect(previous);
+      if (previous) signal.disconnect(previous.bound);
       if (typeof fn === 'function') {
-        handlers.set(name, fn);
-        signal.connect(fn);
+        const bound = fn.bind(this);
+        handlers.set(name, { fn, bound });
+        signal.connect(bound);
       } else {
         handlers.delete(name);
       }
@@ -823,8 +847,9 @@ for (const name of INCORE_SIGNALS) {
   });
 }
 
-const handlerMaps = new WeakMap<object, Map<string, (...args: never[]) => unknown>>();
-function handlersOf(target: object): Map<string, (...args: never[]) => unknown> {
+type HandlerEntry = { fn: (...args: never[]) => unknown; bound: (...args: never[]) => unknown };
+const handlerMaps = new WeakMap<object, Map<string, HandlerEntry>>();
+function handlersOf(target: object): Map<string, HandlerEntry> {
   let map = handlerMaps.get(target);
   if (!map) {
     map = new Map();
