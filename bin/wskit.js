@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-// The wskit command. Until the full command line lands, it runs the local echo demo:
-// a wskit server and client on 127.0.0.1 exchanging messages.
-import '../examples/echo.mjs';
+// The wskit command line; the code is in src/cli (built into dist/ by `npm run build`).
+import { run } from '../dist/esm/cli/main.js';
+
+run(process.argv.slice(2), { packageJson: new URL('../package.json', import.meta.url) });

@@ -469,6 +469,15 @@ export class WebSocketProtocol implements FrameSink {
     this.sink.onError(new ProtocolError(closeCode, message));
   }
 
+  /** Whether `data` has at least `bytes` bytes (UTF-8 for text), measuring only when needed. */
+  private byteLengthAtLeast(data: Uint8Array | string, bytes: number): boolean {
+    if (typeof data !== 'string') return data.length >= bytes;
+    // A UTF-16 unit is 1 to 3 UTF-8 bytes.
+    if (data.length >= bytes) return true;
+    if (data.length * 3 < bytes) return false;
+    return this.platform.byteLength(data) >= bytes;
+  }
+
   /** Writes a close frame now, or queues it behind messages still being compressed. */
   private sendClose(code: number | undefined, reason: string, reasonLength: number): void {
     if (this.outQueue === null) {
@@ -510,7 +519,7 @@ export class WebSocketProtocol implements FrameSink {
       throw new TypeError('a fragmented message is being sent; finish it first');
     const compressor = this.compressor;
     if (compressor !== null) {
-      const compress = data.length >= compressor.threshold;
+      const compress = this.byteLengthAtLeast(data, compressor.threshold);
       if (compress || this.outQueue !== null) {
         // Compression is asynchronous: this message and everything after it wait in order.
         const queue = this.outQueue ?? [];

@@ -1,0 +1,260 @@
+/** `wskit serve`: an echo or broadcast server that logs connections. */
+import type { Buffer } from 'node:buffer';
+import type { AddressInfo } from 'node:net';
+import {
+  type CloseEvent,
+  type ErrorEvent,
+  type MessageEvent,
+  type WebSocket,
+  WebSocketError,
+  WebSocketServer,
+  type WebSocketServerOptions,
+} from '../index.js';
+import {
+  exclusive,
+  formatOptions,
+  numberOption,
+  type OptionSpec,
+  parseArgs,
+  UsageError,
+} from './args.js';
+import { readOptionFile } from './connect.js';
+import {
+  createStyle,
+  describeCloseCode,
+  hostPort,
+  quote,
+  safeText,
+  timestamp,
+  useColor,
+} from './format.js';
+import { type Io, onSignals, printError } from './io.js';
+
+const SERVE_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'port',
+    short: 'p',
+    kind: 'value',
+    value: '<port>',
+    help: 'port to listen on (default 8080; 0 picks a free one)',
+  },
+  {
+    name: 'host',
+    kind: 'value',
+    value: '<host>',
+    help: 'address to bind (default 127.0.0.1; 0.0.0.0 for every interface)',
+  },
+  { name: 'echo', kind: 'flag', help: 'send every message back to its sender (default)' },
+  {
+    name: 'broadcast',
+    kind: 'flag',
+    help: 'send every message to every connected client, the sender included',
+  },
+  {
+    name: 'tls-cert',
+    kind: 'value',
+    value: '<file>',
+    help: 'serve wss: with this PEM certificate',
+  },
+  { name: 'tls-key', kind: 'value', value: '<file>', help: '... and this PEM private key' },
+  {
+    name: 'protocol',
+    kind: 'list',
+    value: '<p>',
+    help: 'accept this subprotocol (repeatable; default: the first one offered)',
+  },
+  { name: 'deflate', kind: 'flag', help: 'accept permessage-deflate compression' },
+  { name: 'verbose', kind: 'flag', help: 'log every message too' },
+  { name: 'no-color', kind: 'flag', help: 'no colours (also when NO_COLOR is set)' },
+  { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+];
+
+/** Help text of `wskit serve`. */
+export const SERVE_HELP = `Usage: wskit serve [options]
+
+Runs a WebSocket server that echoes (or broadcasts) every message, and logs each connection
+and close with a time stamp. The first line on stdout is "listening on ws://host:port" (wss:
+with --tls-cert). Ctrl-C (SIGINT) or SIGTERM closes every connection with 1001 and exits 0.
+
+Options:
+${formatOptions(SERVE_OPTIONS)}
+
+Examples:
+  wskit serve --port 0
+  wskit serve --broadcast --host 0.0.0.0 --port 9000
+  wskit serve --tls-cert cert.pem --tls-key key.pem --protocol chat.v1`;
+
+/** Resolves with the bound address once `server` listens; rejects with its listen error. */
+export function listening(server: WebSocketServer): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.removeListener('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.removeListener('error', onError);
+      resolve(server.address() as AddressInfo);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+  });
+}
+
+/** Makes `server` send every message back to its sender. */
+export function echoMessages(server: WebSocketServer): void {
+  server.on('connection', (ws) => {
+    ws.addEventListener('message', (event: MessageEvent) => ws.send(event.data as string | Buffer));
+  });
+}
+
+/** Closes `server` (clients get 1001); resolves when it has closed or after `ms`. */
+export function closeServer(server: WebSocketServer, ms = 3000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      for (const client of server.clients) client.terminate();
+      resolve();
+    }, ms);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function listenError(error: unknown, host: string, port: number): string {
+  const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!(error instanceof WebSocketError)) return `cannot listen on ${at}: ${String(error)}`;
+  switch (error.code) {
+    case 'ERR_WS_ADDRESS_IN_USE':
+      return `cannot listen on ${at}: the port is in use (${error.code}); pick another with --port, or --port 0 for any free port`;
+    case 'ERR_WS_ACCESS':
+      return `cannot listen on ${at}: permission denied (${error.code}); ports below 1024 need privileges, try --port 8080`;
+    case 'ERR_WS_ADDRESS_NOT_AVAILABLE':
+      return `cannot listen on ${at}: that address is not on this machine (${error.code}); try --host 127.0.0.1 or --host 0.0.0.0`;
+    case 'ERR_WS_HOST_NOT_FOUND':
+      return `cannot listen on ${at}: the host name does not resolve (${error.code}); check --host`;
+    default:
+      return `cannot listen on ${at}: ${error.message} (${error.code})`;
+  }
+}
+
+/** Runs `wskit serve` with its arguments; resolves the exit status once the server has stopped. */
+export async function serveCommand(argv: readonly string[], io: Io): Promise<number> {
+  const args = parseArgs(argv, SERVE_OPTIONS, 'serve');
+  if (args.flag('help')) {
+    io.stdout.write(`${SERVE_HELP}\n`);
+    return 0;
+  }
+  if (args.positionals.length > 0)
+    throw new UsageError(`serve takes no arguments, got "${args.positionals.join(' ')}"`);
+  const port = numberOption(args, 'port', 8080, { min: 0, max: 65535, integer: true });
+  const host = args.value('host') ?? '127.0.0.1';
+  exclusive(args, 'echo', 'broadcast');
+  const broadcast = args.flag('broadcast');
+  const certFile = args.value('tls-cert');
+  const keyFile = args.value('tls-key');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together: give both PEM files');
+  const protocols = args.list('protocol');
+  const verbose = args.flag('verbose');
+  const style = createStyle(useColor(io.stdout, args.flag('no-color'), io.env));
+
+  const options: WebSocketServerOptions = {
+    port,
+    host,
+    closeTimeout: 3000,
+    perMessageDeflate: args.flag('deflate'),
+  };
+  if (certFile !== undefined && keyFile !== undefined) {
+    options.tls = {
+      cert: readOptionFile('--tls-cert', certFile),
+      key: readOptionFile('--tls-key', keyFile),
+    };
+  }
+  if (protocols.length > 0)
+    options.handleProtocols = (offered) => protocols.find((p) => offered.has(p)) ?? false;
+
+  let server: WebSocketServer;
+  try {
+    server = new WebSocketServer(options);
+  } catch (error) {
+    // https.createServer checks the certificate and key right away.
+    throw new UsageError(
+      `cannot use the TLS certificate and key: ${error instanceof Error ? error.message : String(error)}; give PEM files (--tls-cert, --tls-key)`,
+    );
+  }
+  let address: AddressInfo;
+  try {
+    address = await listening(server);
+  } catch (error) {
+    printError(io, listenError(error, host, port));
+    return 1;
+  }
+  const scheme = options.tls ? 'wss' : 'ws';
+  io.stdout.write(`listening on ${scheme}://${hostPort(host, address.port)}\n`);
+
+  const log = (marker: string, text: string) =>
+    io.stdout.write(`${style.dim(timestamp())} ${marker} ${text}\n`);
+  server.on('error', (error) => log(style.red('!'), `server error: ${error.message}`));
+  server.on('connection', (ws: WebSocket, request) => {
+    const peer = hostPort(request.socket.remoteAddress, request.socket.remotePort);
+    const details = [
+      `path ${request.url ?? '/'}`,
+      `protocol ${ws.protocol ? quote(ws.protocol) : 'none'}`,
+      ...(ws.extensions ? [`extensions ${quote(ws.extensions)}`] : []),
+    ];
+    log(style.green('+'), `${peer} connected, ${details.join(', ')}`);
+    let messages = 0;
+    let failure = '';
+    ws.addEventListener('message', (event: MessageEvent) => {
+      messages++;
+      const data = event.data as string | Buffer;
+      if (verbose) {
+        const shown =
+          typeof data === 'string'
+            ? quote(safeText(data.length > 80 ? `${data.slice(0, 80)}...` : data))
+            : `[binary, ${data.length} bytes]`;
+        log(style.cyan('<'), `${peer} ${shown}`);
+      }
+      if (broadcast) server.broadcast(data);
+      else ws.send(data);
+    });
+    ws.addEventListener('error', (event: ErrorEvent) => {
+      failure = event.message;
+    });
+    ws.addEventListener('close', (event: CloseEvent) => {
+      const reason = event.reason ? ` ${quote(event.reason)}` : '';
+      const how = event.wasClean
+        ? ''
+        : `, without a closing handshake${failure ? `: ${failure}` : ''}`;
+      log(
+        style.yellow('-'),
+        `${peer} closed ${describeCloseCode(event.code)}${reason}${how}, ${messages} message${messages === 1 ? '' : 's'}`,
+      );
+    });
+  });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const removeSignals = onSignals((signal) => {
+      if (stopping) {
+        log(style.red('!'), `${signal} again: dropping every connection`);
+        for (const client of server.clients) client.terminate();
+        removeSignals();
+        resolve(130);
+        return;
+      }
+      stopping = true;
+      const n = server.clients.size;
+      log(
+        style.yellow('*'),
+        `${signal}: closing ${n} connection${n === 1 ? '' : 's'} with 1001 (going away)`,
+      );
+      server.close(() => {
+        log(style.yellow('*'), 'server closed');
+        removeSignals();
+        resolve(0);
+      });
+    });
+  });
+}
