@@ -1,30 +1,40 @@
 // Child process of the echo benchmark. Arguments:
-//   pair <client kind> <server kind>   server and client in this one process
-//   server <kind>                      only the server (split placement)
-//   client <kind>                      only the client (split placement)
+//   pair <client kind> <server kind> [deflate]   server and client in this one process
+//   server <kind> [deflate]                      only the server (split placement)
+//   client <kind> [deflate]                      only the client (split placement)
+// `deflate`: both ends use permessage-deflate (lib/endpoints.mjs: DEFLATE) and insist on it.
 // It sends { ready, port? } once listening, then answers the parent's requests:
 //   { cmd: 'echo', port?, ...job }  one measurement (lib/endpoints.mjs: runEchoClient), answered
-//                                   with { seconds, cpu }; `port` defaults to the local server
+//                                   with { seconds, cpu, extensions }; `port` defaults to the
+//                                   local server
 //   { cmd: 'cpu' }                  this process's process.cpuUsage()
+//   { cmd: 'connection' }           the server's last connection: { connection: { extensions,
+//                                   bytesRead, bytesWritten } or null }
 // A socket error on the server side is reported as { error } (an echo server should see none).
 import { runEchoClient, startEchoServer } from './lib/endpoints.mjs';
 
-const [mode, first, second] = process.argv.slice(2);
+const [mode, first, ...rest] = process.argv.slice(2);
+const deflate = rest.includes('deflate');
+const second = rest.find((a) => a !== 'deflate');
 const clientKind = mode === 'server' ? null : first;
 const serverKind = mode === 'pair' ? second : mode === 'server' ? first : null;
 const reportError = (error) =>
   process.send?.({ error: `${serverKind} server: ${error?.stack ?? error}` });
 
+let server = null;
 const handlers = {
   cpu: async () => ({ cpu: process.cpuUsage() }),
   echo: async (job) => {
     if (!clientKind) throw new Error('this child has no client');
-    return runEchoClient(clientKind, { ...job, port: job.port ?? localPort });
+    return runEchoClient(clientKind, { ...job, port: job.port ?? server.port, deflate });
+  },
+  connection: async () => {
+    if (!server) throw new Error('this child has no server');
+    return { connection: server.lastConnection() };
   },
 };
 
-let localPort;
-if (serverKind) localPort = (await startEchoServer(serverKind, reportError)).port;
+if (serverKind) server = await startEchoServer(serverKind, reportError, { deflate });
 process.on('message', async (request) => {
   try {
     const answer = await handlers[request.cmd](request);
@@ -34,4 +44,4 @@ process.on('message', async (request) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ ready: true, port: localPort });
+process.send({ ready: true, port: server?.port });

@@ -11,6 +11,7 @@
 // Every connection has a message handler, as an application's would.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { importWskit } from './lib/wskit.mjs';
 
 const [role, kind, portArg] = process.argv.slice(2);
 const port = Number(portArg);
@@ -49,8 +50,7 @@ async function startServer() {
     await new Promise((resolve) => server.listen(0, '127.0.0.1', 511, resolve));
     return { port: server.address().port, openCount: () => open };
   }
-  const { WebSocketServer } =
-    kind === 'wskit' ? await import('../dist/esm/index.js') : await import('ws');
+  const { WebSocketServer } = kind === 'wskit' ? await importWskit() : await import('ws');
   const options = { port: 0, host: '127.0.0.1' };
   if (kind === 'wskit') options.binaryType = 'nodebuffer';
   options.perMessageDeflate = false;
@@ -137,8 +137,7 @@ async function main() {
     return { handlers, ready: { port: server.port } };
   }
   if (kind !== 'tcp') {
-    WebSocketClass = (kind === 'wskit' ? await import('../dist/esm/index.js') : await import('ws'))
-      .WebSocket;
+    WebSocketClass = (kind === 'wskit' ? await importWskit() : await import('ws')).WebSocket;
   }
   const handlers = {
     warmup: async () => {

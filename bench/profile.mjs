@@ -3,9 +3,13 @@
 //
 //   node bench/profile.mjs [client] [server] [size] [type] [count]
 //   e.g. node bench/profile.mjs wskit wskit 64 binary 200000
+//        node bench/profile.mjs wskit wskit 16384 json     (compressed echo)
 //
-// Defaults: wskit wskit 64 binary 100000, window as in run.mjs. The .cpuprofile is kept in
-// bench/results/ (open it in Chrome DevTools or VS Code for the full picture).
+// Defaults: wskit wskit 64 binary 100000, window as in run.mjs. Types binary and text are the
+// plain echo; json and log the compressed echo (permessage-deflate on both ends, as in run.mjs).
+// The .cpuprofile is kept in bench/results/ (open it in Chrome DevTools or VS Code for the full
+// picture). zlib's work runs on libuv's thread pool, which the profile does not sample: it only
+// shows the main thread.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +19,19 @@ const [client = 'wskit', server = 'wskit', sizeArg = '64', type = 'binary', coun
   process.argv.slice(2);
 const size = Number(sizeArg);
 const window = size <= 64 ? 64 : size <= 16 * 1024 ? 16 : 4;
-const count = Number(countArg ?? (size <= 64 ? 100_000 : size <= 16 * 1024 ? 20_000 : 300));
+const deflate = type === 'json' || type === 'log';
+const count = Number(
+  countArg ??
+    (deflate
+      ? size <= 16 * 1024
+        ? 3000
+        : 40
+      : size <= 64
+        ? 100_000
+        : size <= 16 * 1024
+          ? 20_000
+          : 300),
+);
 const TOP = 25;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -25,7 +41,7 @@ mkdirSync(dir, { recursive: true });
 const child = await Child.start(
   'profiled pair',
   'echo-child.mjs',
-  ['pair', client, server],
+  ['pair', client, server, ...(deflate ? ['deflate'] : [])],
   ['--cpu-prof', `--cpu-prof-dir=${dir}`],
 );
 const result = await child.request({
@@ -40,7 +56,8 @@ const result = await child.request({
 await child.stop();
 const cpu = (result.cpu.user + result.cpu.system) / count;
 console.log(
-  `${client} client -> ${server} server, ${count} x ${size} B ${type}, window ${window}: ` +
+  `${client} client -> ${server} server, ${count} x ${size} B ${type}` +
+    `${deflate ? ' (permessage-deflate)' : ''}, window ${window}: ` +
     `${Math.round(count / result.seconds).toLocaleString('en-US')} msg/s, ${cpu.toFixed(1)} CPU µs/msg`,
 );
 

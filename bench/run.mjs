@@ -1,12 +1,19 @@
-// wskit benchmark: pipelined echo throughput against `ws` and raw TCP, and memory per idle
-// connection. Run with `npm run bench` (builds first) or `node bench/run.mjs` after a build.
+// wskit benchmark: pipelined echo throughput against `ws` and raw TCP, the same with
+// permessage-deflate, memory per idle connection, and memory after compressed traffic. Run with
+// `npm run bench` (builds first) or `node bench/run.mjs` after a build.
 //
 //   BENCH_REPS=n     repetitions (default 3; the median is reported)
 //   BENCH_QUICK=1    tiny counts and one repetition: a smoke run of a few seconds
-//   BENCH_SCALE=x    multiplies every message count (e.g. 3 on an idle, fast machine)
-//   BENCH_CONNS=n    connections in the memory test (default 1000)
+//   BENCH_SCALE=x    multiplies every message count of the echo benchmarks (e.g. 3 on an idle,
+//                    fast machine)
+//   BENCH_CONNS=n    connections in the idle-connection memory test (default 1000)
+//   BENCH_DEFLATE_CONNS=n, BENCH_DEFLATE_MESSAGES=n
+//                    connections, and messages per connection, of the memory test under
+//                    compressed traffic (default 100 x 300)
 //   BENCH_SPLIT=1    echo client and server in separate processes (see below)
-//   BENCH_ONLY=echo  only the echo benchmark (BENCH_ONLY=memory: only the memory test)
+//   BENCH_ONLY=part[,part...]
+//                    only these parts: echo, deflate (compressed echo), memory (idle
+//                    connections), deflate-memory (memory after compressed traffic)
 //
 // Process placement. By default the client and the server of each pairing (raw TCP included)
 // run together in one child process per pairing, started once and reused by every repetition;
@@ -18,26 +25,52 @@
 // whether the two processes fall into a batching rhythm or wake each other for every message,
 // which says more about the scheduler than about the libraries; in that mode the server's CPU
 // time is measured over the whole measurement (warm-up included) and added per message.
-// The memory test runs its server and its clients in two fresh child processes per library (with
-// --expose-gc), so each side's cost per connection is measured on its own.
+// The memory tests run their server and their clients in two fresh child processes per library
+// (with --expose-gc), so each side's memory is measured on its own.
+//
+// wskit is imported from a copy of dist/esm taken at start (lib/wskit.mjs), so that a build
+// running meanwhile in the same checkout cannot pull it away from under the children.
 //
 // Exit status: 0 whatever the speed; 1 only if something is broken (an echo that does not match,
-// a child that crashes, a connection that fails or hangs).
+// a child that crashes, a connection that fails or hangs, and in the compressed parts an end that
+// did not agree to permessage-deflate or messages that did not travel compressed); 2 for an
+// unknown BENCH_ONLY part.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Child } from './lib/child.mjs';
+import { DEFLATE } from './lib/endpoints.mjs';
+import { snapshotWskit } from './lib/wskit.mjs';
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
 const REPS = positiveInt(env.BENCH_REPS, QUICK ? 1 : 3);
 const SCALE = Number(env.BENCH_SCALE ?? 1) * (QUICK ? 0.01 : 1);
 const CONNS = positiveInt(env.BENCH_CONNS, QUICK ? 50 : 1000);
+const DEFLATE_CONNS = positiveInt(env.BENCH_DEFLATE_CONNS, QUICK ? 10 : 100);
+// 300 messages per connection, not 1,000: 100 x 1,000 took about 100 s per library on the slow
+// two-core VM (zlib at level 6 deflates about 30 MB/s there, and every echo is two deflates and
+// two inflates), far past the time budget of the whole run.
+const DEFLATE_MESSAGES_DEFAULT = 300;
+const DEFLATE_MESSAGES = positiveInt(
+  env.BENCH_DEFLATE_MESSAGES,
+  QUICK ? 20 : DEFLATE_MESSAGES_DEFAULT,
+);
 const SPLIT = env.BENCH_SPLIT === '1';
 const PROGRESS = process.stderr.isTTY;
-const ONLY = env.BENCH_ONLY ?? '';
+const PARTS = ['echo', 'deflate', 'memory', 'deflate-memory'];
+const ONLY = (env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((part) => part.trim())
+  .filter(Boolean);
+const unknownParts = ONLY.filter((part) => !PARTS.includes(part));
+if (unknownParts.length > 0) {
+  console.error(`BENCH_ONLY: unknown part(s) ${unknownParts.join(', ')}; use ${PARTS.join(', ')}`);
+  process.exit(2);
+}
+const wanted = (part) => ONLY.length === 0 || ONLY.includes(part);
 const MEASUREMENT_TIMEOUT_MS = 120_000;
 
 // Window: messages in flight. Count: echoes timed, for about 0.3-1.5 s per measurement on a slow
@@ -56,6 +89,20 @@ const PAIRINGS = [
   { key: 'tcp', label: 'raw TCP (ceiling)', client: 'tcp', server: 'tcp' },
 ];
 const MEMORY_KINDS = ['wskit', 'ws', 'tcp'];
+
+// Compressed echo: realistic compressible text (lib/payloads.mjs), both ends with
+// permessage-deflate (lib/endpoints.mjs: DEFLATE). Counts for about 0.3-1 s per measurement on
+// the slow two-core VM, where zlib's level 6 deflates about 30 MB/s.
+const DEFLATE_SIZES = [
+  { label: '16 KiB', size: 16 * 1024, type: 'json', window: 16, count: 600 },
+  { label: '1 MiB', size: 1024 * 1024, type: 'log', window: 4, count: 10 },
+];
+const DEFLATE_PAIRINGS = PAIRINGS.filter((p) => p.key !== 'tcp');
+/** Below this payload / wire bytes ratio, messages did not travel compressed (payloads: ~5-7). */
+const MIN_WIRE_RATIO = 2;
+// Memory after compressed traffic: every client keeps this many messages in flight.
+const DEFLATE_MEMORY = { size: 16 * 1024, type: 'json', window: 4, timeoutMs: 300_000 };
+const DEFLATE_MEMORY_KINDS = ['wskit', 'ws'];
 
 function positiveInt(text, fallback) {
   const n = Number.parseInt(text ?? '', 10);
@@ -77,28 +124,50 @@ function recordError(where, error) {
 
 // -- echo ---------------------------------------------------------------------------------------
 
-function echoCases() {
+/** The plain echo benchmark and the compressed one: their cases, pairings and ends. */
+const ECHO_SUITES = {
+  echo: {
+    name: 'echo',
+    deflate: false,
+    pairings: PAIRINGS,
+    cases: () => echoCases(SIZES, TYPES),
+  },
+  deflate: {
+    name: 'compressed echo',
+    deflate: true,
+    pairings: DEFLATE_PAIRINGS,
+    cases: () => echoCases(DEFLATE_SIZES),
+  },
+};
+
+/** Each size with each of `types` (or with its own `type`), counts scaled and warm-up added. */
+function echoCases(sizes, types) {
   const cases = [];
-  for (const s of SIZES) {
+  for (const s of sizes) {
     const count = Math.max(4, Math.round(s.count * SCALE));
-    const warmup = Math.max(2 * s.window, Math.round(count / 10));
-    for (const type of TYPES) cases.push({ ...s, count, warmup, type });
+    // QUICK: one window of warm-up is enough for a smoke run.
+    const warmup = QUICK ? s.window : Math.max(2 * s.window, Math.round(count / 10));
+    for (const type of types ?? [s.type]) cases.push({ ...s, count, warmup, type });
   }
   return cases;
 }
 
-/** Starts the echo children; returns (pairing) => { client, server, stop }. */
-async function startEchoChildren() {
+/** Starts the echo children of `suite`; returns { endsOf(pairing) => { client, server }, stop }. */
+async function startEchoChildren(suite) {
   const children = [];
+  const extra = suite.deflate ? ['deflate'] : [];
   const start = async (...args) => {
-    const child = await Child.start(`echo ${args.join(' ')}`, 'echo-child.mjs', args);
+    const child = await Child.start(`echo ${args.join(' ')}`, 'echo-child.mjs', [
+      ...args,
+      ...extra,
+    ]);
     children.push(child);
     return child;
   };
   const stop = () => Promise.all(children.map((c) => c.stop()));
   const ends = new Map();
   try {
-    for (const p of PAIRINGS) {
+    for (const p of suite.pairings) {
       if (SPLIT) {
         const server = ends.get(`server ${p.server}`) ?? (await start('server', p.server));
         const client = ends.get(`client ${p.client}`) ?? (await start('client', p.client));
@@ -118,8 +187,13 @@ async function startEchoChildren() {
 
 const cpuMicros = (cpu) => cpu.user + cpu.system;
 
-/** One measurement; returns { seconds, cpuPerMessage (µs, client + server) }. */
-async function measureEcho({ client, server }, c) {
+/**
+ * One measurement; returns { seconds, cpuPerMessage (µs, client + server) }, and with `deflate`
+ * also the extensions each end agreed to and the wire ratios (payload bytes / bytes on the wire,
+ * each way, handshake and frame headers included). Throws, failing the measurement, when
+ * permessage-deflate was not agreed by both ends or the messages did not travel compressed.
+ */
+async function measureEcho({ client, server }, c, deflate) {
   const serverBefore = SPLIT ? (await server.request({ cmd: 'cpu' })).cpu : null;
   const result = await client.request({
     cmd: 'echo',
@@ -136,30 +210,56 @@ async function measureEcho({ client, server }, c) {
     const serverAfter = (await server.request({ cmd: 'cpu' })).cpu;
     cpuPerMessage += (cpuMicros(serverAfter) - cpuMicros(serverBefore)) / (c.warmup + c.count);
   }
-  return { seconds: result.seconds, cpuPerMessage };
+  if (!deflate) return { seconds: result.seconds, cpuPerMessage };
+
+  const { connection } = await server.request({ cmd: 'connection' });
+  const agreed = (extensions) => /^permessage-deflate(;|$)/.test(extensions ?? '');
+  if (!agreed(result.extensions))
+    throw new Error(`the client sees extensions "${result.extensions}", not permessage-deflate`);
+  if (!connection || !agreed(connection.extensions))
+    throw new Error(`the server agreed to "${connection?.extensions}", not permessage-deflate`);
+  const payload = (c.warmup + c.count) * c.size;
+  const wire = { clientToServer: connection.bytesRead, serverToClient: connection.bytesWritten };
+  const wireRatio = {};
+  for (const [way, bytes] of Object.entries(wire)) {
+    wireRatio[way] = payload / bytes;
+    if (!(wireRatio[way] >= MIN_WIRE_RATIO))
+      throw new Error(
+        `permessage-deflate agreed, but ${bytes} bytes went ${way} for ${payload} bytes of ` +
+          `messages (ratio ${wireRatio[way].toFixed(2)}): they were not compressed`,
+      );
+  }
+  return {
+    seconds: result.seconds,
+    cpuPerMessage,
+    extensions: { client: result.extensions, server: connection.extensions },
+    wireRatio,
+  };
 }
 
-async function runEcho(cases) {
-  const { endsOf, stop } = await startEchoChildren();
+async function runEcho(suite) {
+  const cases = suite.cases();
+  const pairings = suite.pairings;
+  const { endsOf, stop } = await startEchoChildren(suite);
   try {
     const runs = new Map(); // `${size}|${type}|${pairing}` -> [{ rep, seconds, cpuPerMessage }]
-    const total = REPS * cases.length * PAIRINGS.length;
+    const total = REPS * cases.length * pairings.length;
     let done = 0;
     for (let rep = 0; rep < REPS; rep++) {
-      if (!PROGRESS) console.error(`echo: repetition ${rep + 1} of ${REPS}`);
+      if (!PROGRESS) console.error(`${suite.name}: repetition ${rep + 1} of ${REPS}`);
       for (const c of cases) {
         // Interleaved, and the pairing order rotates with each repetition, so that drift and
         // position effects fall on every pairing alike.
-        for (let k = 0; k < PAIRINGS.length; k++) {
-          const p = PAIRINGS[(k + rep) % PAIRINGS.length];
-          const where = `${c.label} ${c.type}, ${p.label} (rep ${rep + 1})`;
+        for (let k = 0; k < pairings.length; k++) {
+          const p = pairings[(k + rep) % pairings.length];
+          const where = `${suite.name} ${c.label} ${c.type}, ${p.label} (rep ${rep + 1})`;
           done++;
           if (PROGRESS) process.stderr.write(`\r[${done}/${total}] ${where}`.padEnd(72));
           const key = `${c.size}|${c.type}|${p.key}`;
           if (!runs.has(key)) runs.set(key, []);
           const ends = endsOf(p);
           try {
-            runs.get(key).push({ rep: rep + 1, ...(await measureEcho(ends, c)) });
+            runs.get(key).push({ rep: rep + 1, ...(await measureEcho(ends, c, suite.deflate)) });
           } catch (error) {
             recordError(where, error);
             // Let the aborted connection's errors (e.g. EPIPE on the server) arrive, so they
@@ -174,16 +274,16 @@ async function runEcho(cases) {
       }
     }
     if (PROGRESS) process.stderr.write(`\r${' '.repeat(72)}\r`);
-    return summarizeEcho(cases, runs);
+    return summarizeEcho(cases, runs, pairings);
   } finally {
     await stop();
   }
 }
 
-function summarizeEcho(cases, runs) {
+function summarizeEcho(cases, runs, pairings) {
   const results = [];
   for (const c of cases) {
-    for (const p of PAIRINGS) {
+    for (const p of pairings) {
       const reps = (runs.get(`${c.size}|${c.type}|${p.key}`) ?? []).map((r) => ({
         ...r,
         messagesPerSecond: c.count / r.seconds,
@@ -210,6 +310,14 @@ function summarizeEcho(cases, runs) {
                 messagesPerSecond: rate,
                 megabytesPerSecond: (rate * c.size) / 1e6,
                 cpuMicrosPerMessage: median(reps.map((r) => r.cpuPerMessage)),
+                ...(reps[0].wireRatio
+                  ? {
+                      wireRatio: {
+                        clientToServer: median(reps.map((r) => r.wireRatio.clientToServer)),
+                        serverToClient: median(reps.map((r) => r.wireRatio.serverToClient)),
+                      },
+                    }
+                  : {}),
               },
         spread: rate === null ? null : (Math.max(...rates) - Math.min(...rates)) / rate,
       });
@@ -315,6 +423,86 @@ async function runMemory() {
   });
 }
 
+// -- memory after compressed traffic -------------------------------------------------------------
+
+async function deflateMemoryOnce(kind) {
+  const execArgv = ['--expose-gc'];
+  const server = await Child.start(
+    `${kind} deflate memory server`,
+    'deflate-memory.mjs',
+    ['server', kind],
+    execArgv,
+  );
+  let client = null;
+  try {
+    client = await Child.start(
+      `${kind} deflate memory clients`,
+      'deflate-memory.mjs',
+      ['client', kind, String(server.ready.port)],
+      execArgv,
+    );
+    const { size, window, timeoutMs } = DEFLATE_MEMORY;
+    await client.request({ cmd: 'warmup', size, window });
+    const [serverBefore, clientBefore] = await Promise.all([
+      server.request({ cmd: 'baseline' }),
+      client.request({ cmd: 'baseline' }),
+    ]);
+    const run = await client.request({
+      cmd: 'run',
+      connections: DEFLATE_CONNS,
+      messages: DEFLATE_MESSAGES,
+      window,
+      timeoutMs,
+    });
+    const [serverAfter, clientAfter] = await Promise.all([
+      server.request({ cmd: 'measure', connections: DEFLATE_CONNS }),
+      client.request({ cmd: 'measure', connections: DEFLATE_CONNS }),
+    ]);
+    for (const child of [server, client])
+      while (child.errors.length > 0) recordError(`deflate memory ${kind}`, child.errors.shift());
+    const side = (before, after) => ({
+      ...after.memory,
+      cpuSeconds: cpuMicros(after.cpu) / 1e6,
+      baseline: before.memory,
+    });
+    return {
+      kind,
+      connections: DEFLATE_CONNS,
+      messagesPerConnection: DEFLATE_MESSAGES,
+      size,
+      type: DEFLATE_MEMORY.type,
+      window,
+      connectSeconds: run.connectSeconds,
+      seconds: run.seconds,
+      messagesPerSecond: (DEFLATE_CONNS * DEFLATE_MESSAGES) / run.seconds,
+      server: side(serverBefore, serverAfter),
+      client: side(clientBefore, clientAfter),
+    };
+  } finally {
+    await client?.stop();
+    await server.stop();
+  }
+}
+
+async function runDeflateMemory() {
+  const results = [];
+  for (const kind of DEFLATE_MEMORY_KINDS) {
+    const what =
+      `memory: ${DEFLATE_CONNS} ${kind} connections x ${DEFLATE_MESSAGES} compressed ` +
+      `${DEFLATE_MEMORY.size / 1024} KiB messages`;
+    if (PROGRESS) process.stderr.write(`\r${what}`.padEnd(72));
+    else console.error(what);
+    try {
+      results.push(await deflateMemoryOnce(kind));
+    } catch (error) {
+      recordError(`deflate memory ${kind}`, error);
+      results.push({ kind, failed: true });
+    }
+  }
+  if (PROGRESS) process.stderr.write(`\r${' '.repeat(72)}\r`);
+  return results;
+}
+
 // -- output -------------------------------------------------------------------------------------
 
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
@@ -336,7 +524,7 @@ function table(headers, rows, align) {
 }
 
 function printReport(report) {
-  const { echo, memory } = report;
+  const { echo, deflate, memory, deflateMemory } = report;
   const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(
     `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} · node ${report.node} · ` +
@@ -354,14 +542,18 @@ function printReport(report) {
     );
 
   if (echo.results.length > 0) printEcho(report);
+  if (deflate.results.length > 0) printDeflate(report);
   if (memory.length > 0) printMemory(report);
+  if (deflateMemory.length > 0) printDeflateMemory(report);
   console.log(
     [
       '',
       'msg/s: echoes per second (median of the reps). MB/s: payload bytes echoed per second, one',
-      'way (1 MB = 10^6 B). CPU µs/msg: user + system CPU time of client and server per echo.',
-      'of TCP: msg/s relative to raw TCP moving the same bytes. spread: (max - min) / median of',
-      'msg/s over the reps. Ratios: msg/s wskit / ws, and CPU µs/msg ws / wskit.',
+      'way (1 MB = 10^6 B; uncompressed bytes when compressed). CPU µs/msg: user + system CPU time',
+      "of client and server per echo (all threads, so zlib's thread pool too). of TCP: msg/s",
+      'relative to raw TCP moving the same bytes. spread: (max - min) / median of msg/s over the',
+      'reps. Ratios: msg/s wskit / ws, and CPU µs/msg ws / wskit. wire c→s / s→c: payload bytes /',
+      'bytes on the TCP connection, client to server and back (how much permessage-deflate saved).',
       'heap+external = heapUsed + external (external already includes arrayBuffers); rss is noisy.',
     ].join('\n'),
   );
@@ -426,6 +618,132 @@ function printEcho(report) {
   );
 }
 
+function printDeflate(report) {
+  const { deflate } = report;
+  const d = report.deflateSettings;
+  console.log(
+    `\nCompressed echo round trips, pipelined (${report.processPlacement}; permessage-deflate on ` +
+      `both ends: level ${d.level}, memLevel ${d.memLevel}, threshold ${d.threshold} B, ` +
+      'context takeover, 15-bit windows)',
+  );
+  const rows = deflate.results.map((r) => {
+    const m = r.median;
+    const wire = m?.wireRatio;
+    return [
+      r.sizeLabel,
+      r.type,
+      r.pairingLabel,
+      r.window,
+      fmtInt(r.messages),
+      m ? fmtInt(m.messagesPerSecond) : 'FAILED',
+      m ? fmt(m.megabytesPerSecond) : '-',
+      m ? fmt(m.cpuMicrosPerMessage, m.cpuMicrosPerMessage < 100 ? 1 : 0) : '-',
+      wire ? `${fmt(wire.clientToServer, 2)} / ${fmt(wire.serverToClient, 2)}` : '-',
+      r.spread === null ? '-' : `${fmt(100 * r.spread, 0)}%`,
+    ];
+  });
+  console.log(
+    table(
+      [
+        'size',
+        'payload',
+        'pairing',
+        'window',
+        'messages',
+        'msg/s',
+        'MB/s',
+        'CPU µs/msg',
+        'wire c→s / s→c',
+        'spread',
+      ],
+      rows,
+      ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  console.log('\ncompressed: wskit ↔ wskit vs ws ↔ ws (above 1: wskit is better)');
+  const times = (x) => (x ? `${fmt(x, 2)}×` : '-');
+  console.log(
+    table(
+      ['size', 'payload', 'msg/s wskit / ws', 'CPU ws / wskit'],
+      deflate.ratios.map((r) => [r.sizeLabel, r.type, times(r.throughput), times(r.cpuEfficiency)]),
+      ['l', 'l', 'r', 'r'],
+    ),
+  );
+}
+
+function printDeflateMemory(report) {
+  const results = report.deflateMemory;
+  const first = results.find((r) => !r.failed);
+  const shape = first
+    ? `${first.connections} connections × ${fmtInt(first.messagesPerConnection)} compressed ` +
+      `${first.size / 1024} KiB ${first.type} messages each, ${first.window} in flight per connection`
+    : 'compressed traffic';
+  console.log(
+    `\nMemory after ${shape}, MiB, connections still open, after GC (server and clients in ` +
+      'separate processes)',
+  );
+  const mib = (bytes) => fmt(bytes / 1024 / 1024);
+  const rows = [];
+  for (const r of results) {
+    for (const side of ['server', 'client']) {
+      const v = r[side];
+      rows.push([
+        r.kind,
+        side === 'client' ? 'clients' : side,
+        ...(v
+          ? [
+              mib(v.rss),
+              mib(v.heapUsed),
+              mib(v.external),
+              mib(v.arrayBuffers),
+              mib(v.peakRss),
+              mib(v.baseline.rss),
+              mib(v.rss - v.baseline.rss),
+              fmt(v.cpuSeconds),
+              side === 'server' ? fmt(r.seconds) : '',
+              side === 'server' ? fmtInt(r.messagesPerSecond) : '',
+            ]
+          : ['FAILED', '-', '-', '-', '-', '-', '-', '-', '-', '-']),
+      ]);
+    }
+  }
+  console.log(
+    table(
+      [
+        'library',
+        'side',
+        'rss',
+        'heapUsed',
+        'external',
+        'arrayBuffers',
+        'peak rss',
+        'rss before',
+        'rss growth',
+        'CPU s',
+        'run s',
+        'msg/s',
+      ],
+      rows,
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  console.log(
+    [
+      'peak rss: the process high-water mark (getrusage maxrss). rss before: with no connection open,',
+      "after a warm-up connection. external leaves out zlib's own state (about 300 KiB per",
+      'connection and side with context takeover): it is only in rss. CPU s: user + system over the',
+      'run, all threads. run s: wall time from the first message to the last echo; msg/s: echoes',
+      'per second over all connections.',
+      ...(first && first.messagesPerConnection === DEFLATE_MESSAGES_DEFAULT
+        ? [
+            `${DEFLATE_MESSAGES_DEFAULT} messages per connection, not 1,000: 100 × 1,000 took about 100 s per`,
+            'library on a slow 2-core VM; BENCH_DEFLATE_MESSAGES=1000 runs the full count.',
+          ]
+        : []),
+    ].join('\n'),
+  );
+}
+
 function printMemory(report) {
   const { memory } = report;
   console.log(
@@ -459,32 +777,49 @@ function printMemory(report) {
 async function main() {
   const started = new Date();
   const loadAtStart = os.loadavg();
-  const cases = echoCases();
-  let echo = { results: [], ratios: [] };
-  let memory = [];
-  if (ONLY !== 'memory') {
-    try {
-      echo = await runEcho(cases);
-    } catch (error) {
-      recordError('echo benchmark', error);
-    }
+  // Every child imports this copy of dist/esm, safe from builds running meanwhile (lib/wskit.mjs).
+  const snapshot = await snapshotWskit();
+  try {
+    await runAll(started, loadAtStart, snapshot);
+  } finally {
+    snapshot.remove();
   }
-  if (ONLY !== 'echo') {
+}
+
+async function runAll(started, loadAtStart, snapshot) {
+  const empty = { echo: { results: [], ratios: [] }, deflate: { results: [], ratios: [] } };
+  const parts = [
+    ['echo', 'echo benchmark', () => runEcho(ECHO_SUITES.echo), empty.echo],
+    ['deflate', 'compressed echo benchmark', () => runEcho(ECHO_SUITES.deflate), empty.deflate],
+    ['memory', 'memory benchmark', runMemory, []],
+    ['deflate-memory', 'memory benchmark under compressed traffic', runDeflateMemory, []],
+  ];
+  const results = {};
+  const partSeconds = {};
+  for (const [part, what, run, fallback] of parts) {
+    results[part] = fallback;
+    if (!wanted(part)) continue;
+    const t0 = Date.now();
     try {
-      memory = await runMemory();
+      results[part] = await run();
     } catch (error) {
-      recordError('memory benchmark', error);
+      recordError(what, error);
     }
+    partSeconds[part] = (Date.now() - t0) / 1000;
   }
+  const { echo, deflate, memory } = results;
+  const deflateMemory = results['deflate-memory'];
   const cpus = os.cpus();
   const report = {
     date: started.toISOString(),
     durationSeconds: (Date.now() - started.getTime()) / 1000,
+    partSeconds,
     node: process.version,
     versions: {
       wskit: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
       ws: createRequire(import.meta.url)('ws/package.json').version,
     },
+    wskitBuiltAt: snapshot.builtAt,
     v8: process.versions.v8,
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpu: { model: cpus[0]?.model?.trim() ?? 'unknown', cores: cpus.length },
@@ -496,8 +831,11 @@ async function main() {
       ? 'client and server in separate processes'
       : 'client and server of a pairing in one process',
     memoryConnections: CONNS,
+    deflateSettings: DEFLATE,
     echo,
+    deflate,
     memory,
+    deflateMemory,
     errors,
   };
   printReport(report);
@@ -508,8 +846,12 @@ async function main() {
   const file = `${dir}bench-${started.toISOString().replace(/[:.]/g, '-')}.json`;
   writeFileSync(file, json);
   writeFileSync(`${dir}latest.json`, json);
+  const timings = Object.entries(report.partSeconds)
+    .map(([part, seconds]) => `${part} ${fmt(seconds, 0)} s`)
+    .join(', ');
   console.log(
-    `\nresults: ${file} (and bench/results/latest.json), ${fmt(report.durationSeconds, 0)} s`,
+    `\nresults: ${file} (and bench/results/latest.json), ${fmt(report.durationSeconds, 0)} s ` +
+      `(${timings})`,
   );
 
   if (errors.length > 0) {

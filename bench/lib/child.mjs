@@ -35,7 +35,12 @@ export class Child {
       });
       childProcess.on('exit', (code, signal) => {
         this.exited = true;
-        const error = new Error(`${name} exited (code ${code}, signal ${signal})`);
+        // The child's last report, usually why it died (it is also left in `errors`).
+        const last = this.errors.at(-1);
+        const error = new Error(
+          `${name} exited (code ${code}, signal ${signal})` +
+            (last === undefined ? '' : `; its last error: ${String(last).split('\n')[0]}`),
+        );
         reject(error);
         for (const { reject: rejectRequest } of this.#pending.values()) rejectRequest(error);
         this.#pending.clear();

@@ -1,10 +1,42 @@
 // The two ends of the echo benchmark, for each kind: `wskit`, `ws` (npm) and `tcp` (node:net).
 // Servers echo every message back as it came (text as text, binary as binary). Clients keep a
 // window of messages in flight and check every echo (see payloads.mjs).
+//
+// With `deflate` set, both ends of a WebSocket pairing use permessage-deflate with the same
+// settings (DEFLATE below, translated for each library), the client checks that the server
+// agreed to it, the server checks each connection's agreed extension (and drops the connection
+// if it is not permessage-deflate), and the server counts the bytes on the wire of its last
+// connection, so that the parent can check that messages really travelled compressed.
+import http from 'node:http';
 import net from 'node:net';
 import { buildRing, echoChecker, streamChecker } from './payloads.mjs';
+import { importWskit } from './wskit.mjs';
 
 const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * permessage-deflate settings of the compressed benchmarks, the same for both libraries and both
+ * ends: zlib's default level (6) and memory level (8), messages of 1024 bytes or more compressed,
+ * context takeover on (the default of both libraries: nothing asks for no_context_takeover),
+ * default window (15 bits), at most 10 zlib jobs at once per process (both libraries' default).
+ */
+export const DEFLATE = { threshold: 1024, level: 6, memLevel: 8, concurrencyLimit: 10 };
+
+/** `perMessageDeflate` option of `kind` (client or server alike) for DEFLATE, or false. */
+export function deflateOption(kind, deflate) {
+  if (!deflate) return false;
+  if (kind === 'wskit') return { ...DEFLATE };
+  const { threshold, level, memLevel, concurrencyLimit } = DEFLATE;
+  return { threshold, concurrencyLimit, zlibDeflateOptions: { level, memLevel } };
+}
+
+/** Throws unless `extensions` (a Sec-WebSocket-Extensions value) is what `deflate` calls for. */
+export function checkExtensions(extensions, deflate, who) {
+  const agreed = /^permessage-deflate(;|$)/.test(extensions ?? '');
+  if (deflate && !agreed)
+    throw new Error(`${who}: permessage-deflate not agreed (extensions "${extensions}")`);
+  if (!deflate && extensions !== '') throw new Error(`${who}: extension "${extensions}" in use`);
+}
 
 /** Payload rings, built once per process for each size, type and window. */
 const rings = new Map();
@@ -14,46 +46,84 @@ function ringFor(size, type, window) {
   return rings.get(key);
 }
 
-/** Starts an echo server on 127.0.0.1 and a free port; `onError` gets any socket error. */
-export async function startEchoServer(kind, onError) {
+/**
+ * Starts an echo server on 127.0.0.1 and a free port; `onError` gets any socket error. Returns
+ * { port, lastConnection(), openCount() }: lastConnection() describes the most recent WebSocket
+ * connection, { extensions, bytesRead, bytesWritten } (wire bytes, handshake included), or null;
+ * openCount() is the number of open WebSocket connections.
+ */
+export async function startEchoServer(kind, onError, { deflate = false } = {}) {
   if (kind === 'tcp') {
+    if (deflate) throw new Error('raw TCP has no compressed variant');
     const server = net.createServer((socket) => {
       socket.setNoDelay(true);
       socket.on('data', (chunk) => socket.write(chunk));
       socket.on('error', onError);
     });
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { port: server.address().port };
+    return { port: server.address().port, lastConnection: () => null, openCount: () => null };
   }
+  // The HTTP server is ours (rather than the library's own, from the `port` option) so that the
+  // TCP sockets, and the bytes they carried, can be seen.
+  const httpServer = http.createServer((_req, res) => res.writeHead(426).end());
+  let lastSocket = null;
+  let lastExtensions = null;
+  httpServer.on('connection', (socket) => {
+    lastSocket = socket;
+    lastExtensions = null;
+  });
+  const lastConnection = () =>
+    lastSocket && {
+      extensions: lastExtensions,
+      bytesRead: lastSocket.bytesRead,
+      bytesWritten: lastSocket.bytesWritten,
+    };
+  /** Records the agreed extensions; false (after reporting and dropping) if they are wrong. */
+  const accept = (ws, terminate) => {
+    lastExtensions = ws.extensions;
+    try {
+      checkExtensions(ws.extensions, deflate, `${kind} server`);
+      return true;
+    } catch (error) {
+      onError(error);
+      terminate();
+      return false;
+    }
+  };
+  const perMessageDeflate = deflateOption(kind, deflate);
+  let server;
   if (kind === 'wskit') {
-    const { WebSocketServer } = await import('../../dist/esm/index.js');
-    const server = new WebSocketServer({
-      port: 0,
-      host: '127.0.0.1',
+    const { WebSocketServer } = await importWskit();
+    server = new WebSocketServer({
+      server: httpServer,
       binaryType: 'nodebuffer',
-      perMessageDeflate: false,
+      perMessageDeflate,
     });
     server.on('connection', (ws) => {
+      if (!accept(ws, () => ws.terminate())) return;
       ws.onmessage = (e) => ws.send(e.data);
       ws.onerror = (e) => onError(e.error ?? new Error(e.message));
     });
-    server.on('error', onError);
-    await new Promise((resolve) => server.on('listening', resolve));
-    return { port: server.address().port };
-  }
-  if (kind === 'ws') {
+  } else if (kind === 'ws') {
     const { WebSocketServer } = await import('ws');
-    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+    server = new WebSocketServer({ server: httpServer, perMessageDeflate });
     server.on('connection', (ws) => {
+      if (!accept(ws, () => ws.terminate())) return;
       // ws's fastest echo: the Buffer goes back as it came, text without being decoded.
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
       ws.on('error', onError);
     });
-    server.on('error', onError);
-    await new Promise((resolve) => server.on('listening', resolve));
-    return { port: server.address().port };
+  } else {
+    throw new Error(`unknown server kind ${kind}`);
   }
-  throw new Error(`unknown server kind ${kind}`);
+  server.on('error', onError);
+  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const openCount = () => {
+    let open = 0;
+    for (const ws of server.clients) if (ws.readyState === 1) open++;
+    return open;
+  };
+  return { port: httpServer.address().port, lastConnection, openCount };
 }
 
 /** `promise`, or a rejection after `ms` milliseconds. */
@@ -67,15 +137,14 @@ function withTimeout(promise, ms, what) {
 
 /**
  * Opens a client WebSocket of `kind`; `onMessage` gets strings for text and Buffers for binary.
- * Returns { send, close, abort }.
+ * Returns { send, close, abort, closed, extensions }; `closed` resolves when the connection
+ * closes, whoever closes it.
  */
-async function connectWebSocket(kind, url, onMessage, onError) {
+export async function connectWebSocket(kind, url, onMessage, onError, { deflate = false } = {}) {
+  const perMessageDeflate = deflateOption(kind, deflate);
   if (kind === 'wskit') {
-    const { WebSocket } = await import('../../dist/esm/index.js');
-    const ws = new WebSocket(url, undefined, {
-      binaryType: 'nodebuffer',
-      perMessageDeflate: false,
-    });
+    const { WebSocket } = await importWskit();
+    const ws = new WebSocket(url, undefined, { binaryType: 'nodebuffer', perMessageDeflate });
     ws.onmessage = (e) => onMessage(e.data);
     ws.onerror = (e) => onError(e.error ?? new Error(e.message));
     await new Promise((resolve, reject) => {
@@ -85,7 +154,12 @@ async function connectWebSocket(kind, url, onMessage, onError) {
     const closed = new Promise((resolve) => {
       ws.onclose = resolve;
     });
-    if (ws.extensions !== '') throw new Error(`wskit client: extension ${ws.extensions} in use`);
+    try {
+      checkExtensions(ws.extensions, deflate, 'wskit client');
+    } catch (error) {
+      ws.terminate();
+      throw error;
+    }
     return {
       send: (data) => ws.send(data),
       close: () => {
@@ -93,10 +167,12 @@ async function connectWebSocket(kind, url, onMessage, onError) {
         return closed;
       },
       abort: () => ws.terminate(),
+      closed,
+      extensions: ws.extensions,
     };
   }
   const { WebSocket } = await import('ws');
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const ws = new WebSocket(url, { perMessageDeflate });
   // ws hands text over as a Buffer; an application reads text as a string, as wskit delivers it.
   ws.on('message', (data, isBinary) => onMessage(isBinary ? data : data.toString()));
   ws.on('error', onError);
@@ -105,7 +181,12 @@ async function connectWebSocket(kind, url, onMessage, onError) {
     ws.once('close', () => reject(new Error('ws client: closed before opening')));
   });
   const closed = new Promise((resolve) => ws.once('close', resolve));
-  if (ws.extensions !== '') throw new Error(`ws client: extension ${ws.extensions} in use`);
+  try {
+    checkExtensions(ws.extensions, deflate, 'ws client');
+  } catch (error) {
+    ws.terminate();
+    throw error;
+  }
   return {
     send: (data) => ws.send(data),
     close: () => {
@@ -113,6 +194,8 @@ async function connectWebSocket(kind, url, onMessage, onError) {
       return closed;
     },
     abort: () => ws.terminate(),
+    closed,
+    extensions: ws.extensions,
   };
 }
 
@@ -134,16 +217,23 @@ async function connectTcp(port, onData, onError) {
       return closed;
     },
     abort: () => socket.destroy(),
+    closed,
+    extensions: null,
   };
 }
 
 /**
  * One echo measurement: opens a connection to `port`, sends `window` messages, then one more for
  * each echo, until `warmup + count` have come back; the last `count` echoes are timed. Checks
- * every echo and the byte total. Returns { seconds, cpu } where `cpu` is this process's
- * process.cpuUsage() over the timed part.
+ * every echo and the byte total; a connection that closes before the last echo fails at once.
+ * Returns { seconds, cpu, extensions } where `cpu` is this process's process.cpuUsage() over
+ * the timed part (all threads, so zlib's work on the thread pool included) and `extensions` the
+ * extensions the server agreed to.
  */
-export async function runEchoClient(kind, { port, size, type, window, warmup, count, timeoutMs }) {
+export async function runEchoClient(
+  kind,
+  { port, size, type, window, warmup, count, timeoutMs, deflate = false },
+) {
   const ring = ringFor(size, type, window);
   const total = warmup + count;
   let sent = 0;
@@ -159,6 +249,7 @@ export async function runEchoClient(kind, { port, size, type, window, warmup, co
     finish = resolve;
     fail = reject;
   });
+  done.catch(() => {}); // a failure while connecting is reported when `done` is awaited
   const startClock = () => {
     cpuStart = process.cpuUsage();
     start = process.hrtime.bigint();
@@ -210,10 +301,11 @@ export async function runEchoClient(kind, { port, size, type, window, warmup, co
   conn = await withTimeout(
     kind === 'tcp'
       ? connectTcp(port, onReceive, fail)
-      : connectWebSocket(kind, `ws://127.0.0.1:${port}/`, onReceive, fail),
+      : connectWebSocket(kind, `ws://127.0.0.1:${port}/`, onReceive, fail, { deflate }),
     timeoutMs,
     `${what}: connecting`,
   );
+  conn.closed.then(() => fail(new Error(`${what}: connection closed after ${received} echoes`)));
   try {
     const payloads = kind === 'tcp' ? ring.bytes : ring.messages;
     if (warmup === 0) startClock();
@@ -226,5 +318,5 @@ export async function runEchoClient(kind, { port, size, type, window, warmup, co
   }
   if (bytes !== total * size)
     throw new Error(`${what}: ${bytes} bytes echoed, not ${total * size}`);
-  return { seconds: Number(end - start) / 1e9, cpu };
+  return { seconds: Number(end - start) / 1e9, cpu, extensions: conn.extensions };
 }
