@@ -467,6 +467,16 @@ export class WebSocket extends WebSocketEventTarget {
     options?: boolean | AddEventListenerOptions,
   ): void;
   override addEventListener(
+    type: 'open',
+    listener: Listener<WebSocketEvent> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: 'ping' | 'pong',
+    listener: Listener<MessageEvent<Buffer>> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
     type: 'reconnecting',
     listener: Listener<ReconnectEvent> | null,
     options?: boolean | AddEventListenerOptions,
@@ -987,10 +997,11 @@ export class WebSocket extends WebSocketEventTarget {
     this.#sendQueue = null;
     this.#queuedBytes = 0;
     this.#readyState = retry ? CONNECTING : CLOSED;
+    // Messages that will never be sent are reported before the final close.
+    if (!retry) this.#dropPending();
     this.#fireClose(code, reason, wasClean);
     if (retry && this.#readyState === CONNECTING && !this.#userClosed)
       this.#scheduleRetry(this.#lastError);
-    else if (!retry) this.#dropPending();
   }
 
   #dropPending(): void {
