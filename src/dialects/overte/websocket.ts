@@ -94,7 +94,7 @@ function convertData(data: unknown, binaryType: OverteBinaryType): string | Blob
  * its JSON text).
  *
  * Beyond Overte: `wss:` is supported; `binaryType`, `bufferedAmount`, `extensions` and `protocol`
- * are implemented (Overte documents them as not implemented); binary messages can be sent and
+ * are implemented (Overte documents them as missing); binary messages can be sent and
  * received; the constructor takes optional {@link OverteWebSocketOptions}.
  *
  * This is the portable base; `wskit/overte` binds it to wskit's Node WebSocket and the browser
@@ -213,7 +213,7 @@ export class OverteWebSocketBase {
 
   /**
    * Bytes passed to `send()` that have not been handed to the network yet. Read-only.
-   * Overte: not implemented (always 0); wskit implements it.
+   * Overte: missing (always 0); wskit implements it.
    */
   get bufferedAmount(): number {
     return this.#socket.bufferedAmount;
@@ -221,7 +221,7 @@ export class OverteWebSocketBase {
 
   /**
    * The extensions the server accepted (e.g. `permessage-deflate`), or `""`. Read-only.
-   * Overte: not implemented (always `""`); wskit implements it.
+   * Overte: missing (always `""`); wskit implements it.
    */
   get extensions(): string {
     return this.#socket.extensions;
@@ -229,7 +229,7 @@ export class OverteWebSocketBase {
 
   /**
    * The subprotocol the server selected (see {@link OverteWebSocketOptions.protocols}), or `""`.
-   * Read-only. Overte: not implemented (always `""`); wskit implements it.
+   * Read-only. Overte: missing (always `""`); wskit implements it.
    */
   get protocol(): string {
     return this.#socket.protocol;
