@@ -34,6 +34,7 @@ import {
   kAccept,
   kCloseWith,
   kFeed,
+  kOnClosed,
   kSendRaw,
   WebSocket,
 } from './websocket.js';
@@ -368,12 +369,14 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
    * request and its buffers are not retained for the connection's lifetime). */
   #track(ws: WebSocket): void {
     this.clients.add(ws);
-    ws.addEventListener('close', () => {
-      if (ws.readyState !== WebSocket.CLOSED) return;
-      this.clients.delete(ws);
-      this.#maybeFinishClose();
-    });
+    ws[kOnClosed] = this.#untrack;
   }
+
+  /** One function for every tracked socket: no closure per connection. */
+  #untrack = (ws: WebSocket): void => {
+    this.clients.delete(ws);
+    this.#maybeFinishClose();
+  };
 
   #maybeFinishClose(): void {
     if (this.#state !== 'closing' || this.clients.size > 0 || this.#serverOpen) return;

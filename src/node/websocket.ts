@@ -119,6 +119,8 @@ export const kCloseWith = Symbol('wskit.closeWith');
 export const kReadWhileClosing = Symbol('wskit.readWhileClosing');
 /** @internal calls back once the socket's write buffer has drained. */
 export const kOnDrain = Symbol('wskit.onDrain');
+/** @internal set by the server that tracks the socket: called once it is closed for good. */
+export const kOnClosed = Symbol('wskit.onClosed');
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -126,6 +128,7 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 const DEFAULT_TIMEOUT = 30_000;
+const NO_OPTIONS: WebSocketOptions = Object.freeze({});
 let constructingAccepted: AcceptedSocketInit | null = null;
 
 type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
@@ -145,6 +148,18 @@ function clampUnsignedShort(value: unknown): number {
   if (diff < 0.5) return floor;
   return floor % 2 === 0 ? floor : floor + 1;
 }
+
+/** Private members of WebSocket that a connection's sink calls (set in a static block). */
+interface ConnectionHooks {
+  message(ws: WebSocket, data: Uint8Array, binary: boolean): void;
+  ping(ws: WebSocket, payload: Uint8Array): void;
+  pong(ws: WebSocket, payload: Uint8Array): void;
+  closeFrame(ws: WebSocket, code: number, reason: string): void;
+  protocolError(ws: WebSocket, error: ProtocolError): void;
+  socketError(ws: WebSocket, connection: Connection, error: Error): void;
+  socketClosed(ws: WebSocket, connection: Connection): void;
+}
+let hooks: ConnectionHooks;
 
 /** Fired before each reconnection attempt (the `reconnecting` event). */
 export class ReconnectEvent extends WebSocketEvent {
@@ -684,6 +699,9 @@ export class WebSocket extends WebSocketEventTarget {
   /** @internal */
   [kReadWhileClosing] = false;
 
+  /** @internal */
+  [kOnClosed]: ((ws: WebSocket) => void) | null = null;
+
   /** @internal close with any code valid on the wire (servers send 1001). */
   [kCloseWith](code: number | undefined, reason: string): void {
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
@@ -777,6 +795,12 @@ export class WebSocket extends WebSocketEventTarget {
         : null;
       this.#attach(result.socket, 'client', options.maxPayload ?? DEFAULT_MAX_PAYLOAD, compressor);
       this.#attempt = 0;
+      if (!this.#reconnect) {
+        // Only a reconnection would need the connection settings again.
+        this.#target = null;
+        this.#handshake = null;
+        this.#options = NO_OPTIONS;
+      }
       // Messages queued while disconnected go first, in order.
       const pending = this.#pending;
       this.#pending = [];
@@ -835,68 +859,37 @@ export class WebSocket extends WebSocketEventTarget {
     this.#closeReason = '';
     this.#failed = false;
     this.#lastError = undefined;
-    const sink: ProtocolSink = {
-      write: (data) => {
-        if (!socket.destroyed) socket.write(data);
+    const connection = new Connection(this, socket, role, maxPayload, compressor);
+    this.#engine = connection.engine;
+    this.#startHeartbeat(connection.engine, socket);
+  }
+
+  static {
+    // The per-connection sink reaches these private members through shared functions, so a
+    // connection costs one object instead of a closure per callback.
+    hooks = {
+      message: (ws, data, binary) => ws.#onMessage(data, binary),
+      ping: (ws, payload) => {
+        if (ws.hasListeners('ping'))
+          ws.dispatchEvent(new MessageEvent('ping', { data: toBuffer(payload) }));
       },
-      writePair: (header, payload) => {
-        if (socket.destroyed) return;
-        socket.cork();
-        socket.write(header);
-        socket.write(payload);
-        socket.uncork();
-      },
-      onMessage: (data, binary) => this.#onMessage(data, binary),
-      onPing: (payload) => {
-        if (this.hasListeners('ping'))
-          this.dispatchEvent(new MessageEvent('ping', { data: toBuffer(payload) }));
-      },
-      onPong: (payload) => {
-        if (this.#pongTimer) {
-          clearTimeout(this.#pongTimer);
-          this.#pongTimer = null;
+      pong: (ws, payload) => {
+        if (ws.#pongTimer) {
+          clearTimeout(ws.#pongTimer);
+          ws.#pongTimer = null;
         }
-        if (this.hasListeners('pong'))
-          this.dispatchEvent(new MessageEvent('pong', { data: toBuffer(payload) }));
+        if (ws.hasListeners('pong'))
+          ws.dispatchEvent(new MessageEvent('pong', { data: toBuffer(payload) }));
       },
-      onClose: (code, reason) => this.#onCloseFrame(code, reason),
-      onError: (error) => this.#onProtocolError(error),
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      onIdle: () => {
-        // A close frame queued behind a compression has now been written.
-        if (engine.done && role === 'server' && !socket.writableEnded) socket.end();
+      closeFrame: (ws, code, reason) => ws.#onCloseFrame(code, reason),
+      protocolError: (ws, error) => ws.#onProtocolError(error),
+      socketError: (ws, connection, error) => {
+        if (ws.#socket !== connection.socket || ws.#failed || connection.engine.done) return;
+        ws.#failed = true;
+        ws.#fireError(connectionErrorFrom(error, 'the connection'));
       },
+      socketClosed: (ws, connection) => ws.#onSocketClosed(connection.socket, connection.engine),
     };
-    const engine = new WebSocketProtocol(
-      { role, maxPayload, platform: nodePlatform, ...(compressor ? { compressor } : {}) },
-      sink,
-    );
-    this.#engine = engine;
-    socket.on('data', (chunk: Buffer) => {
-      // Replies written while this chunk is handled (pongs, echoes, close frames) leave in
-      // one write instead of one per frame.
-      socket.cork();
-      try {
-        engine.receive(chunk);
-      } finally {
-        socket.uncork();
-      }
-    });
-    socket.on('end', () => {
-      // The peer will send nothing more; finish our side too (servers' sockets allow half-open).
-      if (!socket.writableEnded) socket.end();
-    });
-    socket.on('error', (error) => {
-      if (this.#socket !== socket || this.#failed || engine.done) return;
-      this.#failed = true;
-      this.#fireError(connectionErrorFrom(error, 'the connection'));
-    });
-    socket.on('close', () => {
-      compressor?.close();
-      this.#onSocketClosed(socket, engine);
-    });
-    this.#startHeartbeat(engine, socket);
   }
 
   #startHeartbeat(engine: WebSocketProtocol, socket: Socket): void {
@@ -999,6 +992,8 @@ export class WebSocket extends WebSocketEventTarget {
     this.#readyState = retry ? CONNECTING : CLOSED;
     // Messages that will never be sent are reported before the final close.
     if (!retry) this.#dropPending();
+    // The server that tracks this socket forgets it before anyone hears of the close.
+    if (!retry) this[kOnClosed]?.(this);
     this.#fireClose(code, reason, wasClean);
     if (retry && this.#readyState === CONNECTING && !this.#userClosed)
       this.#scheduleRetry(this.#lastError);
@@ -1063,6 +1058,99 @@ export class WebSocket extends WebSocketEventTarget {
     }
     if (this.#sendQueue === queue) this.#sendQueue = null;
   }
+}
+
+const kConnection = Symbol('wskit.connection');
+type OwnedSocket = Socket & { [kConnection]: Connection };
+
+/** One open connection: the engine's sink on a socket, for one WebSocket. */
+class Connection implements ProtocolSink {
+  readonly engine: WebSocketProtocol;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly socket: Socket,
+    readonly role: 'client' | 'server',
+    maxPayload: number,
+    readonly compressor: MessageCompressor | null,
+  ) {
+    this.engine = new WebSocketProtocol(
+      { role, maxPayload, platform: nodePlatform, ...(compressor ? { compressor } : {}) },
+      this,
+    );
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+  }
+
+  write(data: Uint8Array): void {
+    if (!this.socket.destroyed) this.socket.write(data);
+  }
+
+  writePair(header: Uint8Array, payload: Uint8Array): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    socket.cork();
+    socket.write(header);
+    socket.write(payload);
+    socket.uncork();
+  }
+
+  onMessage(data: Uint8Array, binary: boolean): void {
+    hooks.message(this.ws, data, binary);
+  }
+  onPing(payload: Uint8Array): void {
+    hooks.ping(this.ws, payload);
+  }
+  onPong(payload: Uint8Array): void {
+    hooks.pong(this.ws, payload);
+  }
+  onClose(code: number, reason: string): void {
+    hooks.closeFrame(this.ws, code, reason);
+  }
+  onError(error: ProtocolError): void {
+    hooks.protocolError(this.ws, error);
+  }
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+  onIdle(): void {
+    // A close frame queued behind a compression has now been written.
+    const socket = this.socket;
+    if (this.engine.done && this.role === 'server' && !socket.writableEnded) socket.end();
+  }
+}
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  // Replies written while this chunk is handled (pongs, echoes, close frames) leave in one
+  // write instead of one per frame.
+  this.cork();
+  try {
+    this[kConnection].engine.receive(chunk);
+  } finally {
+    this.uncork();
+  }
+}
+
+function onSocketEnd(this: OwnedSocket): void {
+  // The peer will send nothing more; finish our side too (servers' sockets allow half-open).
+  if (!this.writableEnded) this.end();
+}
+
+function onSocketError(this: OwnedSocket, error: Error): void {
+  const connection = this[kConnection];
+  hooks.socketError(connection.ws, connection, error);
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  const connection = this[kConnection];
+  connection.compressor?.close();
+  hooks.socketClosed(connection.ws, connection);
 }
 
 for (const [name, value] of [
