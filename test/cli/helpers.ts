@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
+import { opensslMissing, writeCertificateFiles } from '../support/tls.js';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -228,36 +229,13 @@ export function unusedPort(): Promise<number> {
 }
 
 /** Whether the openssl CLI is there (the TLS tests are skipped without it). */
-export const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+export const hasOpenssl = opensslMissing === undefined;
 
-/** A self-signed certificate for localhost and 127.0.0.1, in a temporary directory. */
+/** The shared self-signed certificate as files in a temporary directory (removed at cleanup). */
 export function makeCertificate(cleanup: Cleanup): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'wskit-cli-tls-'));
   cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
+  return writeCertificateFiles(dir);
 }
 
 /** Whether tmux is there (the terminal tests are skipped without it). */

@@ -6,13 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { before, describe, it, type TestContext } from 'node:test';
 import {
   INCORE_SIGNALS,
   Error as InCoreError,
@@ -27,6 +23,7 @@ import {
   type WebSocketServerOptions,
   type WebSocket as WskitSocket,
 } from '../../src/index.js';
+import { selfSignedCertificate } from '../support/tls.js';
 
 /** Bound of every single wait, in milliseconds. */
 const WAIT_MS = 5000;
@@ -648,38 +645,12 @@ describe('InCore errors', { timeout: 30_000 }, () => {
   });
 
   describe('TLS', () => {
-    let dir: string;
     let cert: string;
     let key: string;
 
     before(() => {
-      dir = mkdtempSync(join(tmpdir(), 'wskit-incore-'));
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        ],
-        { stdio: 'ignore' },
-      );
-      cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-      key = readFileSync(join(dir, 'key.pem'), 'utf8');
+      ({ cert, key } = selfSignedCertificate());
     });
-
-    after(() => rmSync(dir, { recursive: true, force: true }));
 
     it('a self-signed certificate without its CA: SslError and sslErrorOccurred(text)', async (t) => {
       const server = await serverFor(t, { tls: { cert, key } });

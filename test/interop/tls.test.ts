@@ -4,16 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import type { Buffer } from 'node:buffer';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { ConnectionError, WebSocketServer } from '../../src/index.js';
+import { opensslMissing, selfSignedCertificate } from '../support/tls.js';
 import {
   type Accepted,
   AsyncQueue,
@@ -29,46 +26,17 @@ import {
   WskitPeer,
 } from './helpers/peers.js';
 
-const openssl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
-const skip = openssl.status === 0 ? false : 'the openssl CLI is not available';
+const skip = opensslMissing ?? false;
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-let dir = '';
 let cert = '';
 let key = '';
 
 before(() => {
   if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'wskit-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'pipe', timeout: 30_000 },
-  );
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-  key = readFileSync(join(dir, 'key.pem'), 'utf8');
-});
-
-after(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  ({ cert, key } = selfSignedCertificate());
 });
 
 async function wssServer(options: Parameters<typeof startWskitServer>[0] = {}) {

@@ -5,13 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import {
   type CloseEvent,
@@ -26,6 +22,7 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from '../../src/index.js';
+import { selfSignedCertificate } from '../support/tls.js';
 
 /** Bound of a single wait, in milliseconds. */
 export const WAIT_MS = 5000;
@@ -452,48 +449,10 @@ export async function rawWebSocketClient(
 
 // -- TLS -----------------------------------------------------------------------------------------
 
-export interface TlsMaterial {
-  cert: string;
-  key: string;
-}
+export type { TlsMaterial } from '../support/tls.js';
 
-let material: TlsMaterial | null = null;
-
-/** A self-signed certificate for localhost and 127.0.0.1, made once per process with openssl. */
-export function tlsMaterial(): TlsMaterial {
-  if (material) return material;
-  const dir = mkdtempSync(join(tmpdir(), 'wskit-resilience-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      ],
-      { stdio: 'pipe', timeout: 30_000 },
-    );
-    material = {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-    return material;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** A self-signed certificate for localhost and 127.0.0.1, made once per process. */
+export const tlsMaterial = selfSignedCertificate;
 
 // -- environment ---------------------------------------------------------------------------------
 
