@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { constants, createDeflateRaw, type DeflateRaw, deflateRawSync } from 'node:zlib';
 import type { ProtocolError } from '../../src/errors.js';
@@ -21,119 +20,24 @@ import {
   buildDeflateOffer,
   type DeflateAgreement,
 } from '../../src/protocol/permessage-deflate-negotiation.js';
+import { type DecodedFrame, decodeFrames, Op } from '../protocol/helpers.js';
 
 /** Every test is bounded in time. */
 export const T = { timeout: 20_000 } as const;
 
-export const Op = {
-  Continuation: 0x0,
-  Text: 0x1,
-  Binary: 0x2,
-  Close: 0x8,
-  Ping: 0x9,
-  Pong: 0xa,
-} as const;
-
 /** The tail a sync flush leaves, which permessage-deflate strips (RFC 7692 section 7.2.1). */
 export const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
-// -- frames --------------------------------------------------------------------------------------
+// -- frames: the raw frame builder and decoder of the engine tests ----------------------------
 
-export interface FrameSpec {
-  opcode: number;
-  /** Default true. */
-  fin?: boolean;
-  rsv1?: boolean;
-  payload?: Uint8Array | string;
-  /** Mask with a random key (what a client sends). */
-  mask?: boolean;
-}
-
-/** Builds one raw frame exactly as specified. */
-export function frame(spec: FrameSpec): Buffer {
-  const payload =
-    spec.payload === undefined
-      ? Buffer.alloc(0)
-      : typeof spec.payload === 'string'
-        ? Buffer.from(spec.payload, 'utf8')
-        : Buffer.from(spec.payload);
-  const length = payload.length;
-  const extra = length <= 125 ? 0 : length <= 0xffff ? 2 : 8;
-  const header = Buffer.alloc(2 + extra + (spec.mask ? 4 : 0));
-  header[0] = ((spec.fin ?? true) ? 0x80 : 0) | (spec.rsv1 ? 0x40 : 0) | (spec.opcode & 0x0f);
-  const maskBit = spec.mask ? 0x80 : 0;
-  if (extra === 0) header[1] = maskBit | length;
-  else if (extra === 2) {
-    header[1] = maskBit | 126;
-    header.writeUInt16BE(length, 2);
-  } else {
-    header[1] = maskBit | 127;
-    header.writeBigUInt64BE(BigInt(length), 2);
-  }
-  if (spec.mask) {
-    const key = randomFillSync(Buffer.alloc(4));
-    key.copy(header, 2 + extra);
-    for (let i = 0; i < length; i++) payload[i]! ^= key[i & 3]!;
-  }
-  return Buffer.concat([header, payload]);
-}
-
-/** A frame as the peer of an engine playing `role` sends it: masked iff the engine is a server. */
-export function peerFrame(role: Role, spec: FrameSpec): Buffer {
-  return frame({ ...spec, mask: role === 'server' });
-}
-
-export interface DecodedFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  masked: boolean;
-  /** The payload, unmasked. */
-  payload: Buffer;
-}
-
-/** Decodes a complete sequence of frames; throws on trailing partial bytes. */
-export function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
-  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const frames: DecodedFrame[] = [];
-  let o = 0;
-  while (o < data.length) {
-    assert.ok(data.length - o >= 2, 'truncated frame header');
-    const b0 = data[o]!;
-    const b1 = data[o + 1]!;
-    o += 2;
-    let length = b1 & 0x7f;
-    if (length === 126) {
-      length = data.readUInt16BE(o);
-      o += 2;
-    } else if (length === 127) {
-      length = Number(data.readBigUInt64BE(o));
-      o += 8;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    let key: Buffer | null = null;
-    if (masked) {
-      key = data.subarray(o, o + 4);
-      o += 4;
-    }
-    assert.ok(data.length - o >= length, 'truncated frame payload');
-    const payload = Buffer.from(data.subarray(o, o + length));
-    o += length;
-    if (key) for (let i = 0; i < payload.length; i++) payload[i]! ^= key[i & 3]!;
-    frames.push({
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      opcode: b0 & 0x0f,
-      masked,
-      payload,
-    });
-  }
-  return frames;
-}
+export {
+  type DecodedFrame,
+  decodeFrames,
+  type FrameSpec,
+  frame,
+  Op,
+  peerFrame,
+} from '../protocol/helpers.js';
 
 /** Code of a close frame's payload; undefined for an empty body. */
 export function closeCodeOf(payload: Buffer): number | undefined {
