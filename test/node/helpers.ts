@@ -12,6 +12,7 @@ import {
   type CloseEvent,
   type ErrorEvent,
   type MessageEvent,
+  type ReconnectEvent,
   WebSocket,
   type WebSocketEvent,
   type WebSocketEventTarget,
@@ -36,6 +37,11 @@ export function nextEvent(
   type: 'error',
   ms?: number,
 ): Promise<ErrorEvent>;
+export function nextEvent(
+  ws: WebSocketEventTarget,
+  type: 'reconnecting',
+  ms?: number,
+): Promise<ReconnectEvent>;
 export function nextEvent(
   ws: WebSocketEventTarget,
   type: 'message' | 'ping' | 'pong',

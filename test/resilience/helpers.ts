@@ -11,9 +11,6 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import type { TestContext } from 'node:test';
 import {
   type CloseEvent,
-  type ErrorEvent,
-  type MessageEvent,
-  type ReconnectEvent,
   WebSocket,
   WebSocketError,
   type WebSocketErrorCode,
@@ -22,10 +19,10 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from '../../src/index.js';
+import { nextEvent, WAIT_MS } from '../node/helpers.js';
 import { selfSignedCertificate } from '../support/tls.js';
 
-/** Bound of a single wait, in milliseconds. */
-export const WAIT_MS = 5000;
+export { nextEvent, WAIT_MS };
 
 // -- waiting -------------------------------------------------------------------------------------
 
@@ -43,50 +40,6 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
         reject(error);
       },
     );
-  });
-}
-
-/** The next `type` event of a wskit event target, bounded by `ms`. */
-export function nextEvent(
-  ws: WebSocketEventTarget,
-  type: 'close',
-  ms?: number,
-): Promise<CloseEvent>;
-export function nextEvent(
-  ws: WebSocketEventTarget,
-  type: 'error',
-  ms?: number,
-): Promise<ErrorEvent>;
-export function nextEvent(
-  ws: WebSocketEventTarget,
-  type: 'reconnecting',
-  ms?: number,
-): Promise<ReconnectEvent>;
-export function nextEvent(
-  ws: WebSocketEventTarget,
-  type: 'message' | 'ping' | 'pong',
-  ms?: number,
-): Promise<MessageEvent>;
-export function nextEvent(
-  ws: WebSocketEventTarget,
-  type: string,
-  ms?: number,
-): Promise<WebSocketEvent>;
-export function nextEvent(
-  ws: WebSocketEventTarget,
-  type: string,
-  ms = WAIT_MS,
-): Promise<WebSocketEvent> {
-  return new Promise((resolve, reject) => {
-    const listener = (event: WebSocketEvent) => {
-      clearTimeout(timer);
-      resolve(event);
-    };
-    const timer = setTimeout(() => {
-      ws.removeEventListener(type, listener);
-      reject(new Error(`timed out after ${ms} ms waiting for a "${type}" event`));
-    }, ms);
-    ws.addEventListener(type, listener, { once: true });
   });
 }
 
