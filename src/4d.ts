@@ -7,11 +7,11 @@
  * ```
  */
 
-import { FourDWebSocketBase } from './dialects/fourd/websocket.js';
+import { FourDWebSocketBase } from './dialects/4d/websocket.js';
 import type { SocketFactory } from './dialects/socket-port.js';
 import { nodeSocketFactory } from './node/node-socket-factory.js';
 
-export * from './dialects/fourd/index.js';
+export * from './dialects/4d/index.js';
 
 /**
  * 4D's `WebSocket` class on Node (wskit's client: ws:, wss:, http:, https:, ws+unix:). Create a

@@ -6,7 +6,6 @@ import { InCoreWebSocketBase } from './dialects/incore/websocket.js';
 import type { SocketFactory } from './dialects/socket-port.js';
 import { nodeSocketFactory } from './node/node-socket-factory.js';
 
-export { Signal } from './core/signal.js';
 export { InCoreError as Error, InCoreState as State } from './dialects/incore/enums.js';
 export {
   INCORE_SIGNALS,
@@ -14,6 +13,7 @@ export {
   type InCoreInit,
   type InCoreProperties,
 } from './dialects/incore/websocket.js';
+export { Signal } from './dialects/qt/signal.js';
 
 /** InCore's `WebSocket`, connecting with wskit's Node WebSocket. */
 export class WebSocket extends InCoreWebSocketBase {

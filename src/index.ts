@@ -2,13 +2,7 @@
  * wskit for Node: the WHATWG `WebSocket` client, `WebSocketServer`, typed errors and the events.
  * The sans-I/O engine is available separately as `wskit/protocol`.
  */
-export {
-  CloseEvent,
-  ErrorEvent,
-  MessageEvent,
-  WebSocketEvent,
-  WebSocketEventTarget,
-} from './core/events.js';
+
 export {
   ConnectionError,
   HandshakeError,
@@ -19,7 +13,8 @@ export {
   type WebSocketErrorCode,
 } from './errors.js';
 export type { ClientTlsOptions } from './node/client-handshake.js';
-export type { PerMessageDeflateOptions } from './node/permessage-deflate.js';
+export type { PerMessageDeflateOptions } from './node/deflate/zlib-compressor.js';
+export { type ZlibLimiter, zlibLimiter } from './node/deflate/zlib-limiter.js';
 export { isProxyExempt } from './node/proxy.js';
 export {
   type BinaryType,
@@ -37,5 +32,11 @@ export {
   type WebSocketServerOptions,
 } from './node/websocket-server.js';
 export { createWebSocketStream, type WebSocketStreamOptions } from './node/websocket-stream.js';
-export { type ZlibLimiter, zlibLimiter } from './node/zlib-limiter.js';
 export { CloseCode } from './protocol/close-codes.js';
+export {
+  CloseEvent,
+  ErrorEvent,
+  MessageEvent,
+  WebSocketEvent,
+  WebSocketEventTarget,
+} from './web/events.js';

@@ -5,7 +5,6 @@
  * `extensions`, `protocol`).
  */
 
-export { Signal } from './core/signal.js';
 export { CloseCode, ReadyState, SocketError } from './dialects/overte/enums.js';
 export { WebSocket } from './dialects/overte/node-websocket.js';
 export {
@@ -20,3 +19,4 @@ export {
   type OverteWebSocketOptions,
 } from './dialects/overte/websocket.js';
 export { WebSocketServer } from './dialects/overte/websocket-server.js';
+export { Signal } from './dialects/qt/signal.js';

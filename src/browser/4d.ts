@@ -7,11 +7,11 @@
  * ```
  */
 
-import { FourDWebSocketBase } from '../dialects/fourd/websocket.js';
+import { FourDWebSocketBase } from '../dialects/4d/websocket.js';
 import type { SocketFactory } from '../dialects/socket-port.js';
 import { browserSocketFactory } from './browser-socket-factory.js';
 
-export * from '../dialects/fourd/index.js';
+export * from '../dialects/4d/index.js';
 
 /**
  * 4D's `WebSocket` class in a browser (the native `WebSocket`). Create a connection with

@@ -1,18 +1,18 @@
 import { Buffer } from 'node:buffer';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { type ConnectTarget, parseWebSocketUrl } from '../core/url.js';
 import { ConnectionError, HandshakeError, type WebSocketError } from '../errors.js';
-import { buildClientRequest, generateKey, validateServerResponse } from '../protocol/handshake.js';
-import { HttpHeadParser, type HttpResponseHead } from '../protocol/http-head-parser.js';
 import {
   acceptDeflateResponse,
   buildDeflateOffer,
   type DeflateAgreement,
-} from '../protocol/permessage-deflate-negotiation.js';
+} from '../protocol/extensions/permessage-deflate.js';
+import { buildClientRequest, generateKey, validateServerResponse } from '../protocol/handshake.js';
+import { HttpHeadParser, type HttpResponseHead } from '../protocol/http-head-parser.js';
+import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
+import type { PerMessageDeflateOptions } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
-import type { PerMessageDeflateOptions } from './permessage-deflate.js';
 import { connectThroughProxy, resolveProxy } from './proxy.js';
 
 /** TLS settings of a `wss:` client. */

@@ -1,10 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { ConnectTarget } from '../core/url.js';
 import { ConnectionError, type WebSocketErrorCode } from '../errors.js';
 import { HttpHeadParser } from '../protocol/http-head-parser.js';
 import { isValidHeaderValue } from '../protocol/http-tokens.js';
+import type { ConnectTarget } from '../web/url.js';
 
 /** An HTTP proxy to tunnel through with CONNECT. */
 export interface ProxyTarget {

@@ -13,21 +13,21 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ConnectionError } from '../errors.js';
+import { acceptDeflateOffer } from '../protocol/extensions/permessage-deflate.js';
 import {
   buildAcceptResponse,
   buildRejectResponse,
   checkUpgradeRequest,
 } from '../protocol/handshake.js';
 import { Opcode } from '../protocol/opcodes.js';
-import { acceptDeflateOffer } from '../protocol/permessage-deflate-negotiation.js';
 import { DEFAULT_MAX_PAYLOAD, WebSocketProtocol } from '../protocol/websocket-protocol.js';
-import { connectionErrorFrom } from './error-map.js';
-import { nodePlatform } from './node-platform.js';
 import {
   checkDeflateOptions,
   NodeDeflateCompressor,
   type PerMessageDeflateOptions,
-} from './permessage-deflate.js';
+} from './deflate/zlib-compressor.js';
+import { connectionErrorFrom } from './error-map.js';
+import { nodePlatform } from './node-platform.js';
 import {
   type BinaryType,
   type HeartbeatOptions,

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { Duplex, type DuplexOptions } from 'node:stream';
-import type { CloseEvent, ErrorEvent, MessageEvent } from '../core/events.js';
 import { ConnectionError } from '../errors.js';
+import type { CloseEvent, ErrorEvent, MessageEvent } from '../web/events.js';
 import { kOnDrain, kReadWhileClosing, WebSocket } from './websocket.js';
 
 export interface WebSocketStreamOptions extends DuplexOptions {

@@ -1,5 +1,14 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
+import { ConnectionError, type ProtocolError, WebSocketError } from '../errors.js';
+import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
+import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
+import { isToken } from '../protocol/http-tokens.js';
+import {
+  DEFAULT_MAX_PAYLOAD,
+  type ProtocolSink,
+  WebSocketProtocol,
+} from '../protocol/websocket-protocol.js';
 import {
   CloseEvent,
   ErrorEvent,
@@ -7,30 +16,21 @@ import {
   MessageEvent,
   WebSocketEvent,
   WebSocketEventTarget,
-} from '../core/events.js';
-import { type ConnectTarget, parseWebSocketUrl } from '../core/url.js';
-import { ConnectionError, type ProtocolError, WebSocketError } from '../errors.js';
-import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
-import { isToken } from '../protocol/http-tokens.js';
-import type { MessageCompressor } from '../protocol/message-compressor.js';
-import {
-  DEFAULT_MAX_PAYLOAD,
-  type ProtocolSink,
-  WebSocketProtocol,
-} from '../protocol/websocket-protocol.js';
+} from '../web/events.js';
+import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
 import {
   buildRequest,
   type ClientHandshakeOptions,
   type ClientTlsOptions,
   clientHandshake,
 } from './client-handshake.js';
-import { connectionErrorFrom } from './error-map.js';
-import { nodePlatform } from './node-platform.js';
 import {
   checkDeflateOptions,
   NodeDeflateCompressor,
   type PerMessageDeflateOptions,
-} from './permessage-deflate.js';
+} from './deflate/zlib-compressor.js';
+import { connectionErrorFrom } from './error-map.js';
+import { nodePlatform } from './node-platform.js';
 
 /** How binary messages are delivered: `Blob` (standard default), `ArrayBuffer`, or Node `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';

@@ -3,6 +3,11 @@
  * runtime modules, so it runs under any JavaScript runtime.
  */
 export { CloseCode, isValidWireCloseCode } from './close-codes.js';
+export {
+  type ExtensionOffer,
+  formatExtensions,
+  parseExtensions,
+} from './extensions/extension-header.js';
 export { frameHeaderSize, writeFrameHeader } from './frame-header.js';
 export { FrameParser, type FrameParserOptions, type FrameSink } from './frame-parser.js';
 export {
@@ -22,15 +27,7 @@ export {
   WEBSOCKET_GUID,
 } from './handshake.js';
 export { type HeadLimits, HttpHeadParser, type HttpResponseHead } from './http-head-parser.js';
-export {
-  type ExtensionOffer,
-  formatExtensions,
-  isToken,
-  isValidHeaderValue,
-  listHasToken,
-  parseExtensions,
-  splitList,
-} from './http-tokens.js';
+export { isToken, isValidHeaderValue, listHasToken, splitList } from './http-tokens.js';
 export { applyMask, MaskKeyPool } from './mask.js';
 export { isControlOpcode, Opcode } from './opcodes.js';
 export { type Platform, portablePlatform } from './platform.js';

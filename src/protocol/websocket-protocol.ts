@@ -1,9 +1,9 @@
 import { ProtocolError } from '../errors.js';
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
+import type { MessageCompressor } from './extensions/message-compressor.js';
 import { frameHeaderSize, MAX_CONTROL_PAYLOAD, writeFrameHeader } from './frame-header.js';
 import { FrameParser, type FrameSink } from './frame-parser.js';
 import { applyMask, MaskKeyPool } from './mask.js';
-import type { MessageCompressor } from './message-compressor.js';
 import { Opcode } from './opcodes.js';
 import { type Platform, portablePlatform } from './platform.js';
 import { Utf8Validator } from './utf8.js';

@@ -23,8 +23,8 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../src/index.js';
-import { NodeDeflateCompressor } from '../../src/node/permessage-deflate.js';
-import { zlibLimiter } from '../../src/node/zlib-limiter.js';
+import { NodeDeflateCompressor } from '../../src/node/deflate/zlib-compressor.js';
+import { zlibLimiter } from '../../src/node/deflate/zlib-limiter.js';
 import {
   closeCodeOf,
   type DecodedFrame,

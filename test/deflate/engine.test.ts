@@ -11,11 +11,11 @@ import { afterEach, describe, it } from 'node:test';
 import { constants, inflateRawSync } from 'node:zlib';
 import type { ProtocolError } from '../../src/errors.js';
 import { WebSocketServer } from '../../src/index.js';
-import { NodeDeflateCompressor } from '../../src/node/permessage-deflate.js';
+import { NodeDeflateCompressor } from '../../src/node/deflate/zlib-compressor.js';
 import {
   acceptDeflateOffer,
   type DeflateAgreement,
-} from '../../src/protocol/permessage-deflate-negotiation.js';
+} from '../../src/protocol/extensions/permessage-deflate.js';
 import {
   assertFailed,
   closeCodeOf,

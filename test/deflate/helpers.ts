@@ -8,18 +8,18 @@ import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { constants, createDeflateRaw, type DeflateRaw, deflateRawSync } from 'node:zlib';
 import type { ProtocolError } from '../../src/errors.js';
-import { nodePlatform } from '../../src/node/node-platform.js';
 import {
   NodeDeflateCompressor,
   type PerMessageDeflateOptions,
-} from '../../src/node/permessage-deflate.js';
-import { type ProtocolSink, type Role, WebSocketProtocol } from '../../src/protocol/index.js';
+} from '../../src/node/deflate/zlib-compressor.js';
+import { nodePlatform } from '../../src/node/node-platform.js';
 import {
   acceptDeflateOffer,
   acceptDeflateResponse,
   buildDeflateOffer,
   type DeflateAgreement,
-} from '../../src/protocol/permessage-deflate-negotiation.js';
+} from '../../src/protocol/extensions/permessage-deflate.js';
+import { type ProtocolSink, type Role, WebSocketProtocol } from '../../src/protocol/index.js';
 import { type DecodedFrame, decodeFrames, Op } from '../protocol/helpers.js';
 
 /** Every test is bounded in time. */

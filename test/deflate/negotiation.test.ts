@@ -11,7 +11,7 @@ import {
   buildDeflateOffer,
   type DeflateAgreement,
   type DeflateNegotiationOptions,
-} from '../../src/protocol/permessage-deflate-negotiation.js';
+} from '../../src/protocol/extensions/permessage-deflate.js';
 
 const DEFAULT_AGREEMENT: DeflateAgreement = {
   serverNoContextTakeover: false,

@@ -1,5 +1,5 @@
-import { Signal } from '../../core/signal.js';
 import { socketErrorOf, type WebSocketError, type WebSocketErrorCode } from '../../errors.js';
+import { Signal } from '../qt/signal.js';
 import type {
   PortCloseEvent,
   PortErrorEvent,

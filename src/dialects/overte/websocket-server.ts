@@ -1,5 +1,5 @@
-import { Signal } from '../../core/signal.js';
 import { WebSocketServer as CoreWebSocketServer } from '../../node/websocket-server.js';
+import { Signal } from '../qt/signal.js';
 import { WebSocket } from './node-websocket.js';
 
 function ignore(): void {}

@@ -1,5 +1,5 @@
-import { HandshakeError } from '../errors.js';
-import { type ExtensionOffer, formatExtensions, parseExtensions } from './http-tokens.js';
+import { HandshakeError } from '../../errors.js';
+import { type ExtensionOffer, formatExtensions, parseExtensions } from './extension-header.js';
 
 /** The extension token of RFC 7692. */
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';

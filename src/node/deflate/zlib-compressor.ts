@@ -6,14 +6,14 @@ import {
   type DeflateRaw,
   type InflateRaw,
 } from 'node:zlib';
-import { ProtocolError } from '../errors.js';
-import type { MessageCompressor } from '../protocol/message-compressor.js';
+import { ProtocolError } from '../../errors.js';
+import type { MessageCompressor } from '../../protocol/extensions/message-compressor.js';
 import {
   checkDeflateNegotiationOptions,
   type DeflateAgreement,
   type DeflateNegotiationOptions,
-} from '../protocol/permessage-deflate-negotiation.js';
-import type { Role } from '../protocol/websocket-protocol.js';
+} from '../../protocol/extensions/permessage-deflate.js';
+import type { Role } from '../../protocol/websocket-protocol.js';
 import { zlibLimiter } from './zlib-limiter.js';
 
 /** permessage-deflate settings of a client or a server (`perMessageDeflate` option). */

@@ -1,4 +1,4 @@
-import type { ProtocolError } from '../errors.js';
+import type { ProtocolError } from '../../errors.js';
 
 /**
  * A per-message compression extension as the engine sees it (RFC 7692 permessage-deflate is the
