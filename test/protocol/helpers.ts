@@ -120,7 +120,11 @@ export function createEngine(
 ): Engine {
   const sink = new RecordingSink();
   const ws = new WebSocketProtocol(
-    { role, maxPayload: options.maxPayload, platform: options.platform ?? nodePlatform },
+    {
+      role,
+      ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }),
+      platform: options.platform ?? nodePlatform,
+    },
     sink,
   );
   return { ws, sink };
