@@ -1,7 +1,6 @@
 import type { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { ConnectionError, type ProtocolError, type WebSocketError } from '../errors.js';
-import { CloseCode } from '../protocol/close-codes.js';
 import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
 import { type ProtocolSink, type Role, WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { byteSize, toBytes, type WebSocketData } from './bytes.js';
@@ -41,8 +40,6 @@ export class Connection implements ProtocolSink {
   #closing = false;
   #failed = false;
   #closed = false;
-  #closeCode: number = CloseCode.Abnormal;
-  #closeReason = '';
   #closeTimer: NodeJS.Timeout | null = null;
   #pingTimer: NodeJS.Timeout | null = null;
   #pongTimer: NodeJS.Timeout | null = null;
@@ -184,26 +181,24 @@ export class Connection implements ProtocolSink {
     this.#events.onPong(payload);
   }
 
-  onClose(code: number, reason: string): void {
-    this.#closeCode = code;
-    this.#closeReason = reason;
+  onClose(): void {
     this.#closing = true;
     this.#events.onClosing();
     this.#sendQueue = null;
-    // RFC 6455 section 7.1.1: the server closes the TCP connection first; a client waits for
-    // it (closeTimeout bounds the wait).
-    if (this.engine.role === 'server' && this.engine.idle) this.socket.end();
+    // The engine says who closes TCP first; a side that waits for the peer is bounded by the
+    // close timer.
+    if (this.engine.shouldCloseTransport) this.socket.end();
     this.#armCloseTimer();
   }
 
   onError(error: ProtocolError): void {
-    // RFC 6455 section 7.1.7: after failing, close the connection without waiting for an answer.
     this.#failed = true;
     this.#closing = true;
     this.#events.onClosing();
     this.#sendQueue = null;
     this.#events.onError(error);
-    this.socket.end();
+    // A failed connection is closed without waiting for an answer (the engine's rule).
+    if (this.engine.shouldCloseTransport) this.socket.end();
     this.#armCloseTimer();
   }
 
@@ -217,8 +212,7 @@ export class Connection implements ProtocolSink {
 
   onIdle(): void {
     // A close frame queued behind a compression has now been written.
-    const socket = this.socket;
-    if (this.engine.done && this.engine.role === 'server' && !socket.writableEnded) socket.end();
+    if (this.engine.shouldCloseTransport && !this.socket.writableEnded) this.socket.end();
   }
 
   // -- socket events ---------------------------------------------------------------------------
@@ -238,11 +232,7 @@ export class Connection implements ProtocolSink {
     this.#closed = true;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
-    const engine = this.engine;
-    const wasClean = !this.#failed && engine.closeSent && engine.closeReceived;
-    // WHATWG / RFC 6455 section 7.1.5: without a close frame from the peer the code is 1006.
-    const code = engine.closeReceived ? this.#closeCode : CloseCode.Abnormal;
-    const reason = engine.closeReceived ? this.#closeReason : '';
+    const { code, reason, wasClean } = this.engine.closeResult;
     this.#events.onClosed(code, reason, wasClean);
   }
 
@@ -327,8 +317,10 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
 }
 
 function onSocketEnd(this: OwnedSocket): void {
+  const engine = this[kConnection].engine;
+  engine.receiveEof();
   // The peer will send nothing more; finish our side too (servers' sockets allow half-open).
-  if (!this.writableEnded) this.end();
+  if (engine.shouldCloseTransport && !this.writableEnded) this.end();
 }
 
 function onSocketError(this: OwnedSocket, error: Error): void {

@@ -4,6 +4,13 @@
  */
 export { CloseCode, isValidWireCloseCode } from './close-codes.js';
 export {
+  type CloseResult,
+  type CloseStatus,
+  checkCloseReason,
+  closeResult,
+  shouldCloseTransport,
+} from './close-lifecycle.js';
+export {
   type ExtensionOffer,
   formatExtensions,
   parseExtensions,

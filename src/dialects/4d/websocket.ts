@@ -4,6 +4,7 @@
  * delivers the handler's callbacks one at a time, in order, never re-entrantly and never before
  * `WebSocket.new()` has returned.
  */
+import { checkCloseReason } from '../../protocol/close-lifecycle.js';
 import type {
   PortCloseEvent,
   PortErrorEvent,
@@ -327,10 +328,7 @@ export class FourDWebSocketBase {
       }
     }
     const text = reason === undefined || reason === null ? '' : String(reason);
-    const size = utf8Encoder.encode(text).byteLength;
-    if (size > 123) {
-      throw new RangeError(`terminate(): reason is ${size} UTF-8 bytes long; at most 123 fit`);
-    }
+    checkCloseReason(text, (t) => utf8Encoder.encode(t).byteLength, 'terminate(): reason');
     const socket = this.#socket;
     const state = socket.readyState;
     if (state === 2 || state === 3) return;
