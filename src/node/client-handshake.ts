@@ -62,6 +62,12 @@ export interface HandshakeResult {
 
 /** Request headers that carry credentials: never sent on to another host after a redirect. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+/**
+ * How long a refusal's body may take once its head has arrived. The status already says the
+ * upgrade failed; the body only explains it, so a server that neither finishes nor closes does
+ * not hold the error back until the handshake timeout (or forever without one).
+ */
+const REFUSAL_BODY_WAIT_MS = 2000;
 
 function labelOf(target: ConnectTarget): string {
   return target.socketPath ? `unix:${target.socketPath}` : `${target.hostname}:${target.port}`;
@@ -220,10 +226,12 @@ export function clientHandshake(
     socket.setNoDelay(true);
     const { handshake, deflate } = handshakeFor(target, options, headers);
     let over = false;
+    let bodyTimer: NodeJS.Timeout | undefined;
     const end = (error: WebSocketError | null, result?: HandshakeResult) => {
       if (over) return;
       over = true;
       abortStage = null;
+      clearTimeout(bodyTimer);
       socket.removeListener('data', onData);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
@@ -240,7 +248,12 @@ export function clientHandshake(
 
     const onData = (chunk: Buffer) => {
       const event = handshake.receiveData(chunk);
-      if (!event) return;
+      if (!event) {
+        if (handshake.state === 'body' && bodyTimer === undefined) {
+          bodyTimer = setTimeout(() => end(handshake.receiveEof().error), REFUSAL_BODY_WAIT_MS);
+        }
+        return;
+      }
       if (event.type === 'failed') {
         end(event.error);
         return;

@@ -177,6 +177,20 @@ describe('the handshake answer, read as Node reads HTTP', () => {
     assert.equal(error.body, 'log in first');
   });
 
+  it('a refusal whose body stalls is reported without waiting for the timeout', T, async (t) => {
+    const env = new TestEnv(t);
+    const { ws, log, conn } = await start(env);
+    await writeAll(
+      conn,
+      'HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n',
+      '4\r\nstal',
+    );
+    const error = await failure(ws, log);
+    assert.ok(error instanceof HandshakeError, String(error));
+    assert.equal(error.status, 403);
+    assert.equal(error.body, 'stal');
+  });
+
   it('a refusal with an empty body names only the status', T, async (t) => {
     const env = new TestEnv(t);
     const { ws, log, conn } = await start(env);
