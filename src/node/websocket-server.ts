@@ -10,12 +10,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ConnectionError } from '../errors.js';
-import { acceptDeflateOffer } from '../protocol/extensions/permessage-deflate.js';
-import {
-  buildAcceptResponse,
-  buildRejectResponse,
-  checkUpgradeRequest,
-} from '../protocol/handshake.js';
+import { buildRejectResponse } from '../protocol/handshake/response.js';
+import { ServerHandshake } from '../protocol/handshake/server.js';
 import { Opcode } from '../protocol/opcodes.js';
 import { WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
@@ -143,33 +139,36 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       this.#reject(socket, 503, 'the server is shutting down');
       return;
     }
-    const maxHeaders = this.#settings.maxHeaders;
-    if (request.rawHeaders.length / 2 > maxHeaders) {
-      this.#reject(socket, 431, `too many request headers (more than ${maxHeaders})`);
-      return;
-    }
-    const check = checkUpgradeRequest({
+    const settings = this.#settings;
+    const deflateOptions = settings.perMessageDeflate;
+    const handshake = new ServerHandshake({
+      platform: nodePlatform,
+      maxHeaders: settings.maxHeaders,
+      perMessageDeflate: deflateOptions,
+    });
+    const event = handshake.receiveRequest({
       method: request.method ?? '',
       httpVersion: request.httpVersion,
       headers: request.headers,
+      headerCount: request.rawHeaders.length / 2,
     });
-    if (!check.ok) {
-      this.#reject(socket, check.status, check.message, check.headers);
+    if (event.type === 'rejected') {
+      this.#endWith(socket, handshake.dataToSend());
       return;
     }
-    let protocol = '';
-    if (check.protocols.length > 0) {
+    let protocol: string | false = false;
+    if (event.protocols.length > 0) {
       let chosen: string | false | undefined;
       try {
         chosen = this.options.handleProtocols
-          ? this.options.handleProtocols(new Set(check.protocols), request)
-          : check.protocols[0]!;
+          ? this.options.handleProtocols(new Set(event.protocols), request)
+          : event.protocols[0]!;
       } catch (error) {
         this.#hookFailed(socket, 'handleProtocols', error);
         return;
       }
       if (chosen !== false && chosen !== undefined) {
-        if (!check.protocols.includes(chosen)) {
+        if (!event.protocols.includes(chosen)) {
           this.#reject(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
           return;
         }
@@ -183,24 +182,18 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         this.#reject(socket, 503, 'the server is shutting down');
         return;
       }
-      const settings = this.#settings;
-      const deflateOptions = settings.perMessageDeflate;
-      const deflate = deflateOptions ? acceptDeflateOffer(check.extensions, deflateOptions) : null;
-      const response = buildAcceptResponse(check.key, nodePlatform, {
-        ...(protocol ? { protocol } : {}),
-        ...(deflate ? { extensions: deflate.response } : {}),
-      });
+      const accepted = handshake.accept({ protocol });
       socket.removeListener('error', onHandshakeSocketError);
       socket.setNoDelay(true);
       socket.setTimeout(0);
-      socket.write(response);
+      socket.write(handshake.dataToSend());
       const ws = acceptWebSocket({
         socket,
         url: `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
-        protocol,
-        extensions: deflate?.response ?? '',
-        compressor: deflate
-          ? new NodeDeflateCompressor(deflate.agreement, 'server', deflateOptions ?? {})
+        protocol: accepted.protocol,
+        extensions: accepted.extensions,
+        compressor: accepted.deflate
+          ? new NodeDeflateCompressor(accepted.deflate, 'server', deflateOptions ?? {})
           : null,
         binaryType: settings.binaryType,
         settings,
@@ -230,7 +223,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         this.#pendingHandshakes.delete(socket);
         if (verdict === false) return this.#reject(socket, 401, 'authentication failed');
         try {
-          this.#reject(socket, verdict.status, verdict.body ?? '', verdict.headers);
+          handshake.reject(verdict.status, verdict.body ?? '', verdict.headers);
+          this.#endWith(socket, handshake.dataToSend());
         } catch (error) {
           this.#hookFailed(socket, 'authenticate', error);
         }
@@ -328,9 +322,14 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   #reject(socket: Socket, status: number, body: string, headers?: Record<string, string>): void {
+    this.#endWith(socket, buildRejectResponse(status, body, headers));
+  }
+
+  /** Writes a refusal and closes the socket. */
+  #endWith(socket: Socket, response: string): void {
     if (socket.destroyed) return;
     socket.on('error', onHandshakeSocketError);
-    socket.end(buildRejectResponse(status, body, headers));
+    socket.end(response);
     // Give the answer a moment to leave, then free the socket whatever the client does.
     setTimeout(() => socket.destroy(), 1000).unref();
   }
