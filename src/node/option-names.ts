@@ -72,7 +72,8 @@ const DEFLATE: Record<keyof PerMessageDeflateOptions, true> = {
   concurrencyLimit: true,
 };
 
-const TLS_NAMES = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'];
+/** TLS settings `ws` takes at the top level of a server's options (Node's https options). */
+const SERVER_TLS_NAMES = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'ciphers', 'requestCert'];
 const ALWAYS_UTF8 =
   'wskit always validates text as UTF-8, as RFC 6455 section 8.1 requires; there is no switch';
 const ALWAYS_PONG =
@@ -100,7 +101,10 @@ const CLIENT_HINTS: Readonly<Record<string, string>> = {
   lookup: 'wskit has no equivalent',
   maxHeaders: 'wskit has no client equivalent',
   ...Object.fromEntries(
-    TLS_NAMES.map((n) => [n, `TLS settings go in the tls option: { tls: { ${n}: ... } }`]),
+    Object.keys(CLIENT_TLS).map((n) => [
+      n,
+      `TLS settings go in the tls option: { tls: { ${n}: ... } }`,
+    ]),
   ),
 };
 
@@ -113,7 +117,7 @@ const SERVER_HINTS: Readonly<Record<string, string>> = {
   allowSynchronousEvents: 'wskit dispatches events as they arrive and has no switch',
   WebSocket: 'accepted sockets are always wskit WebSocket objects; wrap them if you need more',
   ...Object.fromEntries(
-    TLS_NAMES.map((n) => [
+    SERVER_TLS_NAMES.map((n) => [
       n,
       `TLS settings of a standalone server go in the tls option: { port, tls: { ${n}: ... } }`,
     ]),
