@@ -169,7 +169,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       }
       if (chosen !== false && chosen !== undefined) {
         if (!event.protocols.includes(chosen)) {
-          this.#reject(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
+          handshake.reject(500, 'handleProtocols chose a subprotocol the client did not offer');
+          this.#endWith(socket, handshake.dataToSend());
           return;
         }
         protocol = chosen;
@@ -221,9 +222,9 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       (verdict) => {
         if (verdict === true || verdict === undefined) return complete();
         this.#pendingHandshakes.delete(socket);
-        if (verdict === false) return this.#reject(socket, 401, 'authentication failed');
         try {
-          handshake.reject(verdict.status, verdict.body ?? '', verdict.headers);
+          if (verdict === false) handshake.reject(401, 'authentication failed');
+          else handshake.reject(verdict.status, verdict.body ?? '', verdict.headers);
           this.#endWith(socket, handshake.dataToSend());
         } catch (error) {
           this.#hookFailed(socket, 'authenticate', error);
