@@ -37,7 +37,7 @@ describe('wskit serve', () => {
         assert.match(server.stdout, /^listening on ws:\/\/127\.0\.0\.1:\d+\n$/);
         const client = new Cli(['connect', `${url}/room?x=1`], cleanup);
         client.write('ping me\n');
-        await client.waitFor(/< ping me\n/);
+        await client.waitFor(/^ping me\n/);
         await server.waitFor(
           new RegExp(
             `${STAMP} \\+ 127\\.0\\.0\\.1:\\d+ connected, path /room\\?x=1, protocol none\\n`,
@@ -48,6 +48,7 @@ describe('wskit serve', () => {
         assert.deepEqual(await server.exit(), { code: 0, signal: null }, server.output);
         await client.waitFor(
           /connection closed by the server: 1001 \(going away\) "server shutting down"/,
+          'stderr',
         );
         assert.equal((await client.exit()).code, 0, client.output);
         assert.match(
@@ -81,14 +82,14 @@ describe('wskit serve', () => {
       const { server, url } = await serve(['--port', '0', '--broadcast'], cleanup);
       const alice = new Cli(['connect', url, '--wait', '0'], cleanup);
       const bob = new Cli(['connect', url, '--wait', '0'], cleanup);
-      await alice.waitFor(/connected to/);
-      await bob.waitFor(/connected to/);
+      await alice.waitFor(/connected to/, 'stderr');
+      await bob.waitFor(/connected to/, 'stderr');
       await server.waitFor(/connected(.|\n)*connected/);
       alice.write('from alice\n');
-      await bob.waitFor(/< from alice\n/);
-      await alice.waitFor(/< from alice\n/);
+      await bob.waitFor(/^from alice$/m);
+      await alice.waitFor(/^from alice$/m);
       bob.write('from bob\n');
-      await alice.waitFor(/< from bob\n/);
+      await alice.waitFor(/^from bob$/m);
       alice.end();
       bob.end();
       assert.equal((await alice.exit()).code, 0, alice.output);
@@ -111,10 +112,10 @@ describe('wskit serve', () => {
         ['connect', url, '--protocol', 'a', '--protocol', 'c', '--wait', '0'],
         cleanup,
       );
-      assert.match(chosen.stdout, /connected to .* \(protocol "c"\)/);
+      assert.match(chosen.stderr, /connected to .* \(protocol "c"\)/);
       const none = await runCli(['connect', url, '--protocol', 'a', '--wait', '0'], cleanup);
       assert.equal(none.status.code, 0, none.output);
-      assert.doesNotMatch(none.stdout, /protocol "/);
+      assert.doesNotMatch(none.stderr, /protocol "/);
       await server.waitFor(/protocol "c"\n(.|\n)*protocol none\n/);
     } finally {
       await cleanup.run();
@@ -127,8 +128,8 @@ describe('wskit serve', () => {
       const { url } = await serve(['--port', '0', '--deflate'], cleanup);
       const cli = await runCli(['connect', url, '-x', 'squeeze me', '--wait', '0.2'], cleanup);
       assert.equal(cli.status.code, 0, cli.output);
-      assert.match(cli.stdout, /extensions "permessage-deflate/);
-      assert.match(cli.stdout, /< squeeze me\n/);
+      assert.match(cli.stderr, /extensions "permessage-deflate/);
+      assert.equal(cli.stdout, 'squeeze me\n');
     } finally {
       await cleanup.run();
     }
@@ -188,7 +189,7 @@ describe('wskit serve --tls-cert and connect over wss:', {
         assert.equal(refused.status.code, 1, refused.output);
         assert.match(
           refused.stderr,
-          /^wskit: the server's TLS certificate was refused \(DEPTH_ZERO_SELF_SIGNED_CERT\) \(ERR_WS_TLS_CERTIFICATE\); pass its CA certificate with --ca <file>, or --insecure to skip verification \(testing only\)\n$/,
+          /\nwskit: the server's TLS certificate was refused \(DEPTH_ZERO_SELF_SIGNED_CERT\) \(ERR_WS_TLS_CERTIFICATE\); pass its CA certificate with --ca <file>, or --insecure to skip verification \(testing only\)\n$/,
         );
 
         const insecure = await runCli(
@@ -196,14 +197,14 @@ describe('wskit serve --tls-cert and connect over wss:', {
           cleanup,
         );
         assert.equal(insecure.status.code, 0, insecure.output);
-        assert.match(insecure.stdout, /< hi\n/);
+        assert.equal(insecure.stdout, 'hi\n');
 
         const trusted = await runCli(
           ['connect', `wss://localhost:${port}/`, '--ca', cert, '-x', 'trusted', '--wait', '0.2'],
           cleanup,
         );
         assert.equal(trusted.status.code, 0, trusted.output);
-        assert.match(trusted.stdout, /< trusted\n/);
+        assert.equal(trusted.stdout, 'trusted\n');
 
         const plain = await runCli(['connect', `ws://127.0.0.1:${port}/`, '--wait', '0'], cleanup);
         assert.equal(plain.status.code, 1);
