@@ -5,7 +5,13 @@
  */
 import type { Buffer } from 'node:buffer';
 import { type BinaryEncoding, encodeBinary } from '../binary-text.js';
-import { type MessageFormat, messageLines, PREFIX_WIDTH, timestamp } from '../format.js';
+import {
+  type MessageFormat,
+  messageLines,
+  PREFIX_WIDTH,
+  prettyJson,
+  timestamp,
+} from '../format.js';
 import type { Io } from '../io.js';
 import type { Style } from '../style.js';
 
@@ -63,8 +69,9 @@ export function createOutput(
   return {
     received: settings.raw
       ? (data) => {
-          // Verbatim: what a script reads is what the peer sent.
-          const line = typeof data === 'string' ? data : encodeBinary(data, settings.binaryOutput);
+          // Verbatim (pretty with --json): what a script reads is what the peer sent.
+          const text = typeof data === 'string' && settings.format.json ? prettyJson(data) : data;
+          const line = typeof text === 'string' ? text : encodeBinary(text, settings.binaryOutput);
           io.stdout.write(`${line}\n`);
         }
       : (data) => show('<', data, settings.format),
