@@ -133,7 +133,7 @@ class Session {
       this.#lastError = event.error;
     });
     ws.addEventListener('reconnecting', (event: ReconnectEvent) => {
-      const why = event.error ? `: ${describeError(event.error, this.#o.url)}` : '';
+      const why = event.error ? `: ${this.#describe(event.error)}` : '';
       this.#out.info(`reconnecting in ${event.delay} ms (attempt ${event.attempt})${why}`);
     });
     ws.addEventListener('close', (event: CloseEvent) => this.#onClose(event));
@@ -219,7 +219,7 @@ class Session {
       else
         printError(
           this.#io,
-          describeError(error ?? new Error('the connection closed before it opened'), this.#o.url),
+          this.#describe(error ?? new Error('the connection closed before it opened')),
         );
     } else if (this.#endedDisconnected) {
       status = 1;
@@ -235,10 +235,16 @@ class Session {
           ? 'connection closed'
           : 'connection closed by the server';
       this.#out.info(`${how}: ${this.#closeText(event)}`);
-      if (error !== undefined) printError(this.#io, describeError(error, this.#o.url));
+      if (error !== undefined) printError(this.#io, this.#describe(error));
     }
     if (this.#inputRejected) status = 1;
     this.#end(status);
+  }
+
+  #describe(error: unknown): string {
+    return describeError(error, this.#o.url, {
+      followRedirects: this.#o.socket.followRedirects === true,
+    });
   }
 
   #end(status: ExitStatus): void {
