@@ -4,16 +4,39 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { WebSocket } from '../../src/index.js';
 import {
   Cleanup,
   Cli,
   hasOpenssl,
+  hasTmux,
   makeCertificate,
   runCli,
   STAMP,
   startEchoServer,
   T,
+  Tmux,
+  WAIT_MS,
+  wskitCommand,
 } from './helpers.js';
+
+/** A client of the library's own, with every message it gets collected. */
+async function client(url: string, cleanup: Cleanup): Promise<{ ws: WebSocket; got: string[] }> {
+  const ws = await WebSocket.connect(url);
+  cleanup.add(() => ws.terminate());
+  const got: string[] = [];
+  ws.addEventListener('message', (event) => got.push(String(event.data)));
+  return { ws, got };
+}
+
+/** Resolves once `check` holds, polling; fails after WAIT_MS. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** Starts `wskit serve args` and resolves with it and the URL of its first line. */
 async function serve(
@@ -163,6 +186,69 @@ describe('wskit serve', () => {
       );
       assert.equal(missing.status.code, 2);
       assert.match(missing.stderr, /cannot read the --tls-cert file "nope\.pem": no such file/);
+    } finally {
+      await cleanup.run();
+    }
+  });
+});
+
+describe('wskit serve --interactive', () => {
+  it('sends each piped line to every client, logs theirs, echoes nothing', T, async () => {
+    const cleanup = new Cleanup();
+    try {
+      const { server, url } = await serve(['--port', '0', '-i'], cleanup);
+      const alice = await client(url, cleanup);
+      const bob = await client(url, cleanup);
+      await server.waitFor(/connected(.|\n)*connected/);
+      server.write('hello, everyone\n');
+      await until(() => alice.got.length === 1 && bob.got.length === 1, 'the line at both');
+      assert.deepEqual([alice.got, bob.got], [['hello, everyone'], ['hello, everyone']]);
+      await server.waitFor(new RegExp(`${STAMP} > "hello, everyone" to 2 clients\n`));
+
+      alice.ws.send('from alice');
+      await server.waitFor(/< 127\.0\.0\.1:\d+ "from alice"\n/);
+      // Not echoed: only what was typed reaches the clients.
+      server.write('second\n');
+      await until(() => alice.got.length === 2, 'the second line');
+      assert.deepEqual(alice.got, ['hello, everyone', 'second']);
+
+      // The end of piped input ends the input, not the server.
+      server.end();
+      await server.waitFor(/input ended; still serving/);
+      server.child.kill('SIGINT');
+      assert.equal((await server.exit()).code, 0, server.output);
+    } finally {
+      await cleanup.run();
+    }
+  });
+
+  it('at a terminal: a prompt, typed lines go to the clients, Ctrl-D stops', {
+    ...T,
+    skip: hasTmux ? false : 'tmux is not installed',
+  }, async () => {
+    const cleanup = new Cleanup();
+    try {
+      const tmux = new Tmux(wskitCommand('serve', '--port', '0', '--interactive'), cleanup);
+      const first = await tmux.waitFor(/^listening on ws:\/\/127\.0\.0\.1:\d+\n> ?$/m);
+      const url = /listening on (ws:\/\/\S+)/.exec(first)![1]!;
+      const alice = await client(url, cleanup);
+      await tmux.waitFor(/connected, path \/, protocol none\n> ?$/m);
+      tmux.send('-l', 'typed here');
+      tmux.send('Enter');
+      await until(() => alice.got.length === 1, 'the typed line');
+      assert.deepEqual(alice.got, ['typed here']);
+      const screen = await tmux.waitFor(/> "typed here" to 1 client\n> ?$/m);
+      assert.doesNotMatch(screen, /^> typed here$/m);
+      const closed = new Promise<number>((resolve) =>
+        alice.ws.addEventListener('close', (event) => resolve(event.code)),
+      );
+      tmux.send('C-d');
+      assert.equal(await closed, 1001);
+      const end = await tmux.waitFor(/\[exit \d+\]/);
+      assert.match(
+        end,
+        /end of input: closing 1 connection with 1001(.|\n)*server closed\n\[exit 0\]/,
+      );
     } finally {
       await cleanup.run();
     }
