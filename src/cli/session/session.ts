@@ -334,15 +334,15 @@ class Session {
     await this.#sleep(this.#o.waitMs);
     if (this.#finished) return;
     this.#userClosed = true;
-    if (ws.readyState === WebSocket.OPEN) {
-      ws.close(1000);
-      // The peer gets a moment to answer the close, not the full close timeout.
-      await this.#sleep(END_CLOSE_MS);
-      if (!this.#finished) ws.terminate();
-    } else if (ws.readyState === WebSocket.CONNECTING) {
+    if (ws.readyState === WebSocket.CONNECTING) {
       this.#endedDisconnected = true;
       ws.close();
+      return;
     }
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    // The peer gets a moment to answer the close, not the full close timeout.
+    await this.#sleep(END_CLOSE_MS);
+    if (!this.#finished) ws.terminate();
   }
 
   #sleep(ms: number): Promise<void> {
