@@ -135,7 +135,7 @@ export const DISPLAY_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'raw',
     kind: 'flag',
-    help: 'stdout: only received messages, one per line; the log goes to stderr (default when stdout is not a terminal)',
+    help: 'stdout: received messages only; the log on stderr (default: stdout no terminal)',
   },
   {
     name: 'no-raw',
