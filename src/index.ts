@@ -40,3 +40,4 @@ export {
   WebSocketEvent,
   WebSocketEventTarget,
 } from './web/events.js';
+export { type ConnectTarget, parseWebSocketUrl } from './web/url.js';
