@@ -24,8 +24,8 @@ export function exportsField() {
       ...(browser
         ? {
             browser: {
-              types: `./dist/browser/${browser}.d.ts`,
-              default: `./dist/browser/${browser}.js`,
+              types: `./dist/browser/types/${browser}.d.ts`,
+              default: `./dist/browser/${name}.js`,
             },
           }
         : {}),
@@ -35,4 +35,16 @@ export function exportsField() {
   }
   field['./package.json'] = './package.json';
   return field;
+}
+
+/**
+ * The "typesVersions" field: lets TypeScript's legacy `node10` resolution, which ignores
+ * "exports", find the declarations of the subpath entries.
+ */
+export function typesVersionsField() {
+  const paths = {};
+  for (const { subpath, node } of entries) {
+    if (subpath !== '.') paths[subpath.slice(2)] = [`./dist/cjs/${node}.d.ts`];
+  }
+  return { '*': paths };
 }

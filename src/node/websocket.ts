@@ -17,6 +17,8 @@ import {
   WebSocketEvent,
   WebSocketEventTarget,
 } from '../web/events.js';
+import { decodeJson, encodeJson } from '../web/json.js';
+import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
 import {
   buildRequest,
@@ -694,6 +696,26 @@ export class WebSocket extends WebSocketEventTarget {
       },
     };
     return iterator;
+  }
+
+  /**
+   * Sends `value` as a JSON text message. Throws `ERR_WS_INVALID_ARGUMENT` for a value JSON
+   * cannot carry (undefined, a function, a BigInt, a cycle).
+   */
+  sendJSON(value: unknown): void {
+    this.send(encodeJson(value));
+  }
+
+  /**
+   * Iterates over incoming messages parsed as JSON: `for await (const value of ws.json())`. A
+   * message that is not JSON text ends the loop with `ERR_WS_INVALID_ARGUMENT`.
+   */
+  json(): AsyncIterableIterator<unknown> {
+    return messageIterator(this, {
+      pause: () => this.pause(),
+      resume: () => this.resume(),
+      map: decodeJson,
+    });
   }
 
   /** @internal */
