@@ -9,6 +9,8 @@
  * const ws = new WebSocket('wss://example.com/feed', [], { reconnect: true });
  * for await (const message of ws) console.log(message);
  * ```
+ *
+ * @module wskit (browser)
  */
 
 export {

@@ -47,6 +47,7 @@ export type AuthenticateResult =
   | void
   | { status: number; body?: string; headers?: Record<string, string> };
 
+/** Options of a `WebSocketServer`. */
 export interface WebSocketServerOptions {
   /** Port to listen on (0 picks a free one). Creates an HTTP server owned by this server. */
   port?: number;
@@ -84,6 +85,7 @@ export interface WebSocketServerOptions {
   heartbeat?: HeartbeatOptions;
 }
 
+/** Options of `WebSocketServer.broadcast()`. */
 export interface BroadcastOptions {
   /** Send as a binary message even when `data` is a string. */
   binary?: boolean;

@@ -468,6 +468,7 @@ export class WebSocket extends WebSocketEventTarget {
     this.setHandler('close', fn);
   }
 
+  /** Listens for `open`, `message`, `error`, `close`, `ping`, `pong` or `reconnecting`. */
   override addEventListener(
     type: 'message',
     listener: Listener<MessageEvent> | null,

@@ -44,6 +44,7 @@ const RESERVED_REQUEST_HEADERS = new Set([
   'sec-websocket-extensions',
 ]);
 
+/** What goes into a client's opening handshake request. */
 export interface ClientRequestOptions {
   /** `host[:port]` for the `Host` header. */
   host: string;
@@ -94,6 +95,7 @@ function checkHeader(name: string, value: string): void {
   }
 }
 
+/** What a client expects of the server's handshake answer. */
 export interface ExpectedResponse {
   /** The key the request carried. */
   key: string;
@@ -161,6 +163,7 @@ export interface UpgradeRequest {
   headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
+/** The result of checking an upgrade request: accepted, or refused with a status and reason. */
 export type UpgradeCheck =
   | { ok: true; key: string; protocols: string[]; extensions: string | undefined }
   | { ok: false; status: number; message: string; headers?: Record<string, string> };
@@ -225,6 +228,7 @@ export function checkUpgradeRequest(request: UpgradeRequest): UpgradeCheck {
   return { ok: true, key, protocols, extensions: single(h['sec-websocket-extensions']) };
 }
 
+/** What goes into a server's `101 Switching Protocols` answer. */
 export interface AcceptResponseOptions {
   protocol?: string;
   extensions?: string;

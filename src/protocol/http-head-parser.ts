@@ -11,6 +11,7 @@ export interface HttpResponseHead {
   headers: Record<string, string>;
 }
 
+/** Bounds of an HTTP head: bytes and header count. */
 export interface HeadLimits {
   /** Largest head, status line and headers, in bytes. Default 16 KiB. */
   maxHeaderBytes?: number;
