@@ -28,6 +28,18 @@ const tsc = require.resolve('typescript/bin/tsc');
 const root = resolve(import.meta.dirname, '..');
 process.chdir(root);
 
+const pkgText = readFileSync('package.json', 'utf8');
+const pkg = JSON.parse(pkgText);
+// An entry added to package.json by hand would be lost here: refuse instead.
+const listed = new Set(Object.keys(exportsField()));
+const unlisted = Object.keys(pkg.exports ?? {}).filter((subpath) => !listed.has(subpath));
+if (unlisted.length > 0) {
+  console.error(
+    `build: package.json "exports" has ${unlisted.join(', ')}, which scripts/entries.mjs does not list: add a line there for each (the build writes "exports" from that list)`,
+  );
+  process.exit(1);
+}
+
 function compile(project) {
   execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
 }
@@ -137,8 +149,6 @@ await build({
   ],
 });
 
-const pkgText = readFileSync('package.json', 'utf8');
-const pkg = JSON.parse(pkgText);
 pkg.exports = exportsField();
 pkg.typesVersions = typesVersionsField();
 const updated = `${JSON.stringify(pkg, null, 2)}\n`;
