@@ -1,6 +1,8 @@
 /**
  * wskit for Node: the WHATWG `WebSocket` client, `WebSocketServer`, typed errors and the events.
  * The sans-I/O engine is available separately as `wskit/protocol`.
+ *
+ * @module wskit
  */
 
 export {

@@ -27,6 +27,7 @@ import { acceptWebSocket, kConnection, type WebSocket } from './websocket.js';
 
 export type { AuthenticateResult, WebSocketServerOptions } from './options.js';
 
+/** Options of `WebSocketServer.broadcast()`. */
 export interface BroadcastOptions {
   /** Send as a binary message even when `data` is a string. */
   binary?: boolean;

@@ -12,6 +12,8 @@ import {
   WebSocketEvent,
   WebSocketEventTarget,
 } from '../web/events.js';
+import { decodeJson, encodeJson } from '../web/json.js';
+import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
 import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
 import { buildRequest, clientHandshake } from './client-handshake.js';
@@ -271,6 +273,7 @@ export class WebSocket extends WebSocketEventTarget {
     this.setHandler('close', fn);
   }
 
+  /** Listens for `open`, `message`, `error`, `close`, `ping`, `pong` or `reconnecting`. */
   override addEventListener(
     type: 'message',
     listener: Listener<MessageEvent> | null,
@@ -409,6 +412,26 @@ export class WebSocket extends WebSocketEventTarget {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
     return iterateMessages(this);
+  }
+
+  /**
+   * Sends `value` as a JSON text message. Throws `ERR_WS_INVALID_ARGUMENT` for a value JSON
+   * cannot carry (undefined, a function, a BigInt, a cycle).
+   */
+  sendJSON(value: unknown): void {
+    this.send(encodeJson(value));
+  }
+
+  /**
+   * Iterates over incoming messages parsed as JSON: `for await (const value of ws.json())`. A
+   * message that is not JSON text ends the loop with `ERR_WS_INVALID_ARGUMENT`.
+   */
+  json(): AsyncIterableIterator<unknown> {
+    return messageIterator(this, {
+      pause: () => this.pause(),
+      resume: () => this.resume(),
+      map: decodeJson,
+    });
   }
 
   /** @internal */
