@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { resolve as resolvePath } from 'node:path';
 import { entries, exportsField, typesVersionsField, wrapperName } from './entries.mjs';
 
 const require = createRequire(import.meta.url);
@@ -142,8 +143,18 @@ await build({
     {
       // The CLI is a user of the public API: its imports of src/index.ts load the package.
       name: 'wskit-public-api',
+      // Any relative import of src/index.ts or src/protocol/index.ts, from any depth of src/cli,
+      // becomes the package's own entry, so the CLI shares the library's classes.
       setup(b) {
-        b.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: 'wskit', external: true }));
+        const publicEntries = new Map([
+          [resolvePath('src/index.ts'), 'wskit'],
+          [resolvePath('src/protocol/index.ts'), 'wskit/protocol'],
+        ]);
+        b.onResolve({ filter: /index\.js$/ }, (args) => {
+          const target = resolvePath(args.resolveDir, args.path).replace(/\.js$/, '.ts');
+          const entry = publicEntries.get(target);
+          return entry ? { path: entry, external: true } : undefined;
+        });
       },
     },
   ],

@@ -23,6 +23,7 @@ export interface HttpRequestHead {
   headerCount: number;
 }
 
+/** Bounds of an HTTP head: bytes and header lines, so a peer cannot make a parser hold more. */
 export interface HeadLimits {
   /** Largest head, start line and headers, in bytes. Default 16 KiB. */
   maxHeaderBytes?: number;

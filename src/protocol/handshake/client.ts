@@ -45,8 +45,8 @@ export type ClientHandshakeEvent =
   /** A redirect to follow (only with `followRedirects`); the connection is of no further use. */
   | { type: 'redirect'; response: HttpResponseHead }
   /**
-   * The handshake failed: a {@link HandshakeError} for a refusal (with status, headers and body)
-   * or an invalid answer, a {@link ConnectionError} when the server closed first.
+   * The handshake failed: a `HandshakeError` for a refusal (with status, headers and body)
+   * or an invalid answer, a `ConnectionError` when the server closed first.
    */
   | { type: 'failed'; error: WebSocketError };
 

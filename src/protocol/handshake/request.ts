@@ -13,6 +13,7 @@ const RESERVED_REQUEST_HEADERS = new Set([
   'sec-websocket-extensions',
 ]);
 
+/** What goes into a client's opening handshake request (RFC 6455 section 4.1). */
 export interface ClientRequestOptions {
   /** `host[:port]` for the `Host` header. */
   host: string;
@@ -74,6 +75,10 @@ export interface UpgradeRequest {
   headerCount?: number;
 }
 
+/**
+ * The verdict on an upgrade request: the key, offered subprotocols and extensions when it is
+ * valid, or the HTTP status and message to refuse it with (RFC 6455 section 4.2.1).
+ */
 export type UpgradeCheck =
   | { ok: true; key: string; protocols: string[]; extensions: string | undefined }
   | { ok: false; status: number; message: string; headers?: Record<string, string> };

@@ -5,6 +5,7 @@ import type { Platform } from '../platform.js';
 import { computeAccept } from './keys.js';
 import { checkHeader } from './request.js';
 
+/** What the client asked for, against which the server's answer is checked (RFC 6455 section 4.1). */
 export interface ExpectedResponse {
   /** The key the request carried. */
   key: string;
@@ -64,6 +65,7 @@ export function validateServerResponse(
   return { protocol, extensions };
 }
 
+/** What a server's 101 answer carries besides the accept key: subprotocol and extensions. */
 export interface AcceptResponseOptions {
   protocol?: string;
   extensions?: string;
