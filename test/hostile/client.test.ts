@@ -1,5 +1,6 @@
 // Hostile servers against a wskit client in a child process with a 64 MiB heap.
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { findClose, flood, frame, HEAP_MIB, rawServer, Target } from './harness.js';
 
@@ -34,21 +35,24 @@ describe('hostile servers against the client', () => {
     'one message as 1-byte continuation frames that never ends: 1009 at maxPayload',
     T,
     async () => {
-      let flooding: Promise<number> = Promise.resolve(0);
-      const raw = await rawServer((socket) => {
-        let sent = 0;
-        const one = new Uint8Array([0x62]);
-        flooding = flood(
-          socket,
-          () =>
-            sent >= 4 * MiB
-              ? null
-              : frame(sent++ === 0 ? 0x2 : 0x0, one, { fin: false, mask: false }),
-          40_000,
-        );
+      let attacked: (socket: Socket) => void = () => {};
+      const upgraded = new Promise<Socket>((resolve) => {
+        attacked = resolve;
       });
+      const raw = await rawServer((socket) => attacked(socket));
       cleanup.push(() => new Promise<void>((resolve) => raw.server.close(() => resolve())));
       const target = await client(raw.port, { maxPayload: MiB, perMessageDeflate: false });
+      // The flood starts once the client has reported its open connection.
+      const socket = await upgraded;
+      let sent = 0;
+      const one = new Uint8Array([0x62]);
+      const first = frame(0x2, one, { fin: false, mask: false });
+      const next = frame(0x0, one, { fin: false, mask: false });
+      const flooding = flood(
+        socket,
+        () => (sent >= 4 * MiB ? null : sent++ === 0 ? first : next),
+        40_000,
+      );
       const error = await target.waitFor((m) => m.type === 'error', 40_000, 'the error');
       assert.equal(error.closeCode, 1009);
       await raw.closed;
