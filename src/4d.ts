@@ -5,6 +5,8 @@
  * import { WebSocket } from 'wskit/4d';
  * const ws = WebSocket.new('ws://127.0.0.1:8080/', { onMessage: (ws, e) => console.log(e.data) });
  * ```
+ *
+ * @module wskit/4d
  */
 
 import { FourDWebSocketBase } from './dialects/4d/websocket.js';

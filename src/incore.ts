@@ -1,6 +1,8 @@
 /**
  * `wskit/incore`: InCore's QML `WebSocket` object (InCore.Foundation 2.5) for Node, on wskit's
  * WebSocket. See the README's InCore section for every member.
+ *
+ * @module wskit/incore
  */
 import { InCoreWebSocketBase } from './dialects/incore/websocket.js';
 import type { SocketFactory } from './dialects/socket-port.js';

@@ -1,6 +1,8 @@
 /**
  * wskit for Node: the WHATWG `WebSocket` client, `WebSocketServer`, typed errors and the events.
  * The sans-I/O engine is available separately as `wskit/protocol`.
+ *
+ * @module wskit
  */
 
 export {
@@ -40,3 +42,4 @@ export {
   WebSocketEvent,
   WebSocketEventTarget,
 } from './web/events.js';
+export { type ConnectTarget, parseWebSocketUrl } from './web/url.js';

@@ -3,6 +3,8 @@
  * Fidelity lineage) for Node, on wskit's WebSocket and server. See the README's Overte section
  * for every member and where wskit goes beyond Overte (`wss:`, `binaryType`, `bufferedAmount`,
  * `extensions`, `protocol`).
+ *
+ * @module wskit/overte
  */
 
 export { CloseCode, ReadyState, SocketError } from './dialects/overte/enums.js';

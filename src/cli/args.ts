@@ -1,8 +1,10 @@
 /**
- * A small command-line parser for the wskit commands: long options (`--name value`,
- * `--name=value`), short ones (`-H value`, `-Hvalue`), repeatable options, `--` to end the
- * options, and one-line usage errors that say what to try.
+ * Command-line options of the wskit commands, read with Node's `util.parseArgs`: long options
+ * (`--name value`, `--name=value`), short ones (`-H value`, `-Hvalue`), repeatable options, `--`
+ * to end the options. This file adds what `parseArgs` leaves out: one-line usage errors that say
+ * what to try ("did you mean --protocol?"), numeric checks, and the option table of a help text.
  */
+import { parseArgs } from 'node:util';
 
 /** How an option takes values: a flag takes none, a value option one, a list option many. */
 export type OptionKind = 'flag' | 'value' | 'list';
@@ -25,7 +27,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** What {@link parseArgs} found. */
+/** What {@link readOptions} found. */
 export interface ParsedArgs {
   /** Arguments that are not options, in order. */
   readonly positionals: readonly string[];
@@ -37,74 +39,73 @@ export interface ParsedArgs {
   list(name: string): string[];
 }
 
+type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
 /**
  * Parses `argv` against `specs`. `command` names the command in error messages ("connect").
  * Throws a {@link UsageError} for an unknown option, a missing value or a flag given a value.
  */
-export function parseArgs(
+export function readOptions(
   argv: readonly string[],
   specs: readonly OptionSpec[],
   command: string,
 ): ParsedArgs {
-  const byLong = new Map(specs.map((s) => [s.name, s]));
-  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
+  const options: ParseArgsOptions = {};
+  for (const spec of specs) {
+    options[spec.name] = {
+      type: spec.kind === 'flag' ? 'boolean' : 'string',
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.kind === 'flag' ? {} : { multiple: true }),
+    };
+  }
+  // strict: false, so that the checks below can word the errors (parseArgs's own say nothing of
+  // what to try); the tokens keep every detail needed for that.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const byName = new Map(specs.map((s) => [s.name, s]));
   const values = new Map<string, string[]>();
   const positionals: string[] = [];
   const helpHint = `see "wskit ${command ? `${command} ` : ''}--help"`;
 
-  const add = (spec: OptionSpec, value: string) => {
-    const list = values.get(spec.name) ?? [];
-    list.push(value);
-    values.set(spec.name, list);
-  };
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    let spec: OptionSpec | undefined;
-    let inline: string | undefined;
-    let shown: string;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      if (eq >= 0) inline = arg.slice(eq + 1);
-      spec = byLong.get(name);
-      shown = `--${name}`;
-    } else if (arg.startsWith('-') && arg.length > 1) {
-      const letter = arg[1]!;
-      spec = byShort.get(letter);
-      if (arg.length > 2) inline = arg.slice(arg[2] === '=' ? 3 : 2);
-      shown = `-${letter}`;
-    } else {
-      positionals.push(arg);
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
       continue;
     }
+    if (token.kind !== 'option') continue;
+    const spec = byName.get(token.name);
+    const shown = token.rawName;
     if (!spec) {
       const close = suggest(shown, specs);
       throw new UsageError(
         `unknown option ${shown}${close ? ` (did you mean ${close}?)` : ''}; ${helpHint}`,
       );
     }
+    const list = values.get(spec.name) ?? [];
+    values.set(spec.name, list);
     if (spec.kind === 'flag') {
-      if (inline !== undefined) {
-        // `-xy` style bundles are not supported: say so rather than guess.
-        throw new UsageError(`option ${shown} takes no value, got "${inline}"; ${helpHint}`);
+      if (token.value !== undefined) {
+        throw new UsageError(`option ${shown} takes no value, got "${token.value}"; ${helpHint}`);
       }
-      add(spec, '');
+      list.push('');
       continue;
     }
-    if (inline === undefined) {
-      if (i + 1 >= argv.length) {
-        throw new UsageError(
-          `option ${shown} needs a value${spec.value ? ` ${spec.value}` : ''}; ${helpHint}`,
-        );
-      }
-      inline = argv[++i]!;
+    if (token.value === undefined) {
+      throw new UsageError(
+        `option ${shown} needs a value${spec.value ? ` ${spec.value}` : ''}; ${helpHint}`,
+      );
     }
-    add(spec, inline);
+    // `-H=value` reads as `-H value`, as it always has in wskit.
+    const value =
+      token.inlineValue && !shown.startsWith('--') && token.value.startsWith('=')
+        ? token.value.slice(1)
+        : token.value;
+    list.push(value);
   }
 
   return {
@@ -179,12 +180,35 @@ export function numberOption(
   return n;
 }
 
-/** Throws a {@link UsageError} when more than one of the flags `names` is given. */
+/**
+ * Reads an option whose value is one of `choices`: `fallback` when absent; throws a
+ * {@link UsageError} listing the choices otherwise.
+ */
+export function choiceOption<T extends string>(
+  args: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const raw = args.value(name);
+  if (raw === undefined) return fallback;
+  const found = choices.find((c) => c === raw.toLowerCase());
+  if (found === undefined)
+    throw new UsageError(`--${name} must be ${choices.join(' or ')}, got "${raw}"`);
+  return found;
+}
+
+/** Throws a {@link UsageError} when more than one of the options `names` is given. */
 export function exclusive(args: ParsedArgs, ...names: string[]): void {
   const given = names.filter((n) => args.flag(n));
   if (given.length > 1) {
     throw new UsageError(`${given.map((n) => `--${n}`).join(' and ')} cannot be used together`);
   }
+}
+
+/** Throws a {@link UsageError} when option `name` is given without `needed`. */
+export function requires(args: ParsedArgs, name: string, needed: string): void {
+  if (args.flag(name) && !args.flag(needed)) throw new UsageError(`--${name} needs --${needed}`);
 }
 
 /** The option table of a help text: one aligned line per option. */

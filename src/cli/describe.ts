@@ -34,13 +34,28 @@ function causeCode(error: WebSocketError): string | undefined {
   return undefined;
 }
 
-function statusHint(status: number, error: HandshakeError): string {
+/** What the command line asked for that changes the advice. */
+export interface DescribeContext {
+  /** -L was given: a redirect answer means the redirect itself could not be followed. */
+  followRedirects?: boolean;
+}
+
+function statusHint(status: number, error: HandshakeError, context: DescribeContext): string {
   if (status === 401 || status === 403)
     return 'the server wants credentials or another origin: try -H "Authorization: ..." or --origin';
   if (status === 404) return 'check the path of the URL';
   if (status >= 300 && status < 400) {
+    // With -L the error's message says why the redirect was not followed.
+    if (context.followRedirects) {
+      const why = error.message
+        .replace(/^\S+: /, '')
+        .replace('(maxRedirects)', '(--max-redirects)');
+      return `not followed: ${why}`;
+    }
     const location = error.headers?.location;
-    return location ? `it redirects to ${location}: connect there` : 'it answered with a redirect';
+    return location
+      ? `it redirects to ${location}: connect there, or follow it with -L`
+      : 'it answered with a redirect';
   }
   if (status === 400 || status === 426) return 'is this a WebSocket endpoint? check the URL';
   if (status === 407) return 'the proxy wants credentials: put them in the --proxy URL';
@@ -52,7 +67,7 @@ function statusHint(status: number, error: HandshakeError): string {
  * Explains why connecting to `url` failed (or why an open connection broke), in one line
  * without the `wskit:` prefix, from the error's `code`.
  */
-export function describeError(error: unknown, url: string): string {
+export function describeError(error: unknown, url: string, context: DescribeContext = {}): string {
   if (error instanceof UsageError) return error.message;
   if (!(error instanceof WebSocketError)) {
     return error instanceof Error ? error.message : String(error);
@@ -92,7 +107,7 @@ export function describeError(error: unknown, url: string): string {
       if (status !== undefined && status !== 101 && error instanceof HandshakeError) {
         const text = STATUS_CODES[status] ?? '';
         const body = error.body?.trim().split('\n')[0]?.slice(0, 200);
-        return `server refused the upgrade: HTTP ${status}${text ? ` ${text}` : ''}${body ? ` (${body})` : ''}; ${statusHint(status, error)}`;
+        return `server refused the upgrade: HTTP ${status}${text ? ` ${text}` : ''}${body ? ` (${body})` : ''}; ${statusHint(status, error, context)}`;
       }
       return `the handshake with ${at.hostPort} failed (${code}): ${error.message}`;
     }

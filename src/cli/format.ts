@@ -1,6 +1,6 @@
 /**
- * How the wskit commands show things: time stamps, colours, text made safe for a terminal,
- * pretty JSON and hex dumps.
+ * How the wskit commands show things: time stamps, text made safe for a terminal, pretty JSON,
+ * hex dumps, close codes.
  */
 import { Buffer } from 'node:buffer';
 import { CloseCode } from '../index.js';
@@ -15,44 +15,6 @@ export function timestamp(date: Date = new Date()): string {
 
 /** Width of `HH:MM:SS.mmm X ` (time stamp, marker, spaces): continuation lines indent by it. */
 export const PREFIX_WIDTH = 15;
-
-/** ANSI colours, or none. */
-export interface Style {
-  readonly enabled: boolean;
-  dim(text: string): string;
-  bold(text: string): string;
-  red(text: string): string;
-  green(text: string): string;
-  yellow(text: string): string;
-  cyan(text: string): string;
-}
-
-/** A {@link Style} that colours when `enabled`, and returns text unchanged otherwise. */
-export function createStyle(enabled: boolean): Style {
-  const wrap = (open: number, close: number) => (text: string) =>
-    enabled ? `\x1b[${open}m${text}\x1b[${close}m` : text;
-  return {
-    enabled,
-    dim: wrap(2, 22),
-    bold: wrap(1, 22),
-    red: wrap(31, 39),
-    green: wrap(32, 39),
-    yellow: wrap(33, 39),
-    cyan: wrap(36, 39),
-  };
-}
-
-/**
- * Whether to colour output to `stream`: it is a terminal, `--no-color` was not given and the
- * `NO_COLOR` environment variable is unset or empty (https://no-color.org).
- */
-export function useColor(
-  stream: { isTTY?: boolean },
-  noColorFlag: boolean,
-  env: NodeJS.ProcessEnv,
-): boolean {
-  return stream.isTTY === true && !noColorFlag && !env.NO_COLOR;
-}
 
 /** C0 and C1 controls except tab and line feed, DEL, and the bidirectional overrides. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
@@ -103,14 +65,6 @@ export function hexDump(data: Uint8Array): string[] {
     lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex} |${ascii}|`);
   }
   return lines;
-}
-
-/** The bytes of `/binary` input: hex digits, optionally with spaces, colons or a 0x prefix. */
-export function parseHex(input: string): Buffer | undefined {
-  const digits = input.replace(/0x/gi, '').replace(/[\s:,]/g, '');
-  if (digits.length === 0 || digits.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(digits))
-    return undefined;
-  return Buffer.from(digits, 'hex');
 }
 
 /** How much of a binary message the one-line summary shows, in bytes. */

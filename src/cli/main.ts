@@ -3,13 +3,13 @@
  * with an interactive session to it. bin/wskit.js calls {@link run}.
  */
 import { readFileSync } from 'node:fs';
-import { WebSocketServer } from '../index.js';
-import { parseArgs, UsageError } from './args.js';
-import { benchCommand } from './bench.js';
-import { connectCommand, DISPLAY_OPTIONS, displayOf } from './connect.js';
+import { UsageError } from './args.js';
+import { type Command, runCommand } from './commands/base.js';
+import { benchCommand } from './commands/bench.js';
+import { connectCommand } from './commands/connect.js';
+import { localCommand } from './commands/local.js';
+import { serveCommand } from './commands/serve.js';
 import { type Io, printError, processIo } from './io.js';
-import { closeServer, echoMessages, listening, serveCommand } from './serve.js';
-import { runSession } from './session.js';
 
 /** Where the package's files are, to read its version (bin/wskit.js passes `../package.json`). */
 export interface MainContext {
@@ -17,7 +17,9 @@ export interface MainContext {
   packageJson: URL | string;
 }
 
-const COMMANDS = ['connect', 'serve', 'bench', 'help'] as const;
+const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  [connectCommand, serveCommand, benchCommand].map((c) => [c.name, c]),
+);
 
 function help(version: string): string {
   return `wskit ${version}: WebSocket client, server and benchmark
@@ -47,38 +49,6 @@ function readVersion(context: MainContext): string {
 }
 
 /**
- * No arguments: starts an echo server on 127.0.0.1 (a free port) and a session to it, so that
- * `wskit` works without a network. Accepts the display options of `connect`.
- */
-async function demo(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, DISPLAY_OPTIONS, '');
-  if (args.positionals.length > 0) {
-    const first = args.positionals[0]!;
-    const hint = first.includes('://') ? `; did you mean "wskit connect ${first}"?` : '';
-    throw new UsageError(`unknown command "${first}"${hint}; see "wskit --help"`);
-  }
-  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
-  echoMessages(server);
-  const { port } = await listening(server);
-  const url = `ws://127.0.0.1:${port}/`;
-  io.stdout.write(
-    `wskit: no URL given: talking to a local echo server at ${url} (wskit --help for more)\n`,
-  );
-  try {
-    return await runSession(io, {
-      url,
-      protocols: [],
-      socket: { proxy: false },
-      ...displayOf(args, io),
-      execute: [],
-      waitMs: 500,
-    });
-  } finally {
-    await closeServer(server, 1000);
-  }
-}
-
-/**
  * Runs the wskit command line with `argv` (the arguments after `wskit`); resolves the exit
  * status: 0 success, 1 failure, 2 bad usage. Usage errors are printed as one line on stderr.
  */
@@ -97,32 +67,26 @@ export async function main(
       io.stdout.write(`${help(readVersion(context))}\n`);
       return 0;
     }
-    switch (first) {
-      case 'connect':
-        return await connectCommand(rest, io);
-      case 'serve':
-        return await serveCommand(rest, io);
-      case 'bench':
-        return await benchCommand(rest, io);
-      case 'help': {
-        const topic = rest[0];
-        if (topic === undefined) {
-          io.stdout.write(`${help(readVersion(context))}\n`);
-          return 0;
-        }
-        if (topic === 'connect' || topic === 'serve' || topic === 'bench')
-          return await main([topic, '--help'], context, io);
-        throw new UsageError(`no help for "${topic}": the commands are ${COMMANDS.join(', ')}`);
+    const command = first === undefined ? undefined : COMMANDS.get(first);
+    if (command) return await runCommand(command, rest, io);
+    if (first === 'help') {
+      const topic = rest[0];
+      if (topic === undefined) {
+        io.stdout.write(`${help(readVersion(context))}\n`);
+        return 0;
       }
-      default:
-        if (first !== undefined && !first.startsWith('-')) {
-          const hint = first.includes('://') ? `; did you mean "wskit connect ${first}"?` : '';
-          throw new UsageError(
-            `unknown command "${first}"${hint}; the commands are connect, serve and bench (see "wskit --help")`,
-          );
-        }
-        return await demo(argv, io);
+      if (COMMANDS.has(topic)) return await main([topic, '--help'], context, io);
+      throw new UsageError(
+        `no help for "${topic}": the commands are ${[...COMMANDS.keys(), 'help'].join(', ')}`,
+      );
     }
+    if (first !== undefined && !first.startsWith('-')) {
+      const hint = first.includes('://') ? `; did you mean "wskit connect ${first}"?` : '';
+      throw new UsageError(
+        `unknown command "${first}"${hint}; the commands are connect, serve and bench (see "wskit --help")`,
+      );
+    }
+    return await runCommand(localCommand, argv, io);
   } catch (error) {
     if (error instanceof UsageError) {
       printError(io, error.message);

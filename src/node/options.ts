@@ -1,10 +1,12 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { CloseCode } from '../protocol/close-codes.js';
+import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
 import type { BackoffPolicy } from '../web/backoff.js';
 import type { ClientHandshakeOptions, ClientTlsOptions } from './client-handshake.js';
 import { checkDeflateOptions, type PerMessageDeflateOptions } from './deflate/zlib-compressor.js';
+import { checkClientOptionNames, checkServerOptionNames } from './option-names.js';
 
 /** How binary messages are delivered: `Blob` (standard default), `ArrayBuffer`, or Node `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
@@ -81,6 +83,12 @@ export interface ReconnectOptions {
   queueLimit?: number;
   /** Close codes after which no retry is made, in addition to 1008 (policy violation). */
   stopCodes?: readonly number[];
+  /**
+   * Milliseconds a connection must stay open before the retry delays start again from
+   * `minDelay` (default 5000). A server that accepts and drops every connection at once is then
+   * retried with growing delays instead of every `minDelay`.
+   */
+  minUptime?: number;
 }
 
 /** Keep-alive pings (the `heartbeat` option, for clients and servers). */
@@ -198,6 +206,7 @@ export const DEFAULTS = Object.freeze({
     jitter: 0.5,
     maxRetries: Number.POSITIVE_INFINITY,
     queueLimit: 1000,
+    minUptime: 5000,
   }),
 });
 
@@ -213,6 +222,8 @@ export interface ResolvedReconnect extends BackoffPolicy {
   queueLimit: number;
   /** Close codes after which no retry is made (1008 always among them). */
   stopCodes: ReadonlySet<number>;
+  /** Milliseconds of uptime after which a loss counts attempts from 1 again. */
+  minUptime: number;
 }
 
 /** What one open connection needs, on either side. */
@@ -252,11 +263,43 @@ export interface ResolvedServerOptions extends ConnectionSettings {
   authenticateTimeout: number;
 }
 
+/**
+ * The subprotocol list of `new WebSocket(url, protocols)`. WHATWG: each must be a token
+ * (RFC 6455 section 4.1) listed once (`SyntaxError` DOMException otherwise). Options passed in
+ * the protocols' place, as `ws` allows, get a TypeError that says where they go.
+ */
+export function resolveProtocols(protocols: unknown): string[] {
+  let list: string[];
+  if (protocols === undefined) list = [];
+  else if (typeof protocols === 'string') list = [protocols];
+  else if (typeof protocols === 'object' && protocols !== null && Symbol.iterator in protocols)
+    list = [...(protocols as Iterable<string>)];
+  else if (typeof protocols === 'object' && protocols !== null)
+    throw new TypeError(
+      'new WebSocket(url, protocols, options): the second argument is the subprotocols (a string or an array of strings); options go third, e.g. new WebSocket(url, [], { headers })',
+    );
+  else
+    throw new TypeError(
+      `protocols must be a string or an array of strings (got ${protocols === null ? 'null' : typeof protocols})`,
+    );
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    if (!isToken(p))
+      throw new DOMException(`invalid subprotocol "${p}": it must be an HTTP token`, 'SyntaxError');
+    // Subprotocol names compare case-insensitively for duplicates (as browsers check them).
+    const lower = p.toLowerCase();
+    if (list.findIndex((q) => q.toLowerCase() === lower) !== i)
+      throw new DOMException(`subprotocol "${p}" is listed twice`, 'SyntaxError');
+  }
+  return list;
+}
+
 /** Validates the options of `new WebSocket(url, protocols, options)` and fills in defaults. */
 export function resolveClientOptions(
   options: WebSocketOptions,
   protocols: readonly string[],
 ): ResolvedClientOptions {
+  checkClientOptionNames(options);
   const deflate = resolveDeflate(options.perMessageDeflate, DEFAULTS.clientPerMessageDeflate);
   return {
     binaryType: resolveBinaryType(options.binaryType, DEFAULTS.clientBinaryType),
@@ -286,6 +329,7 @@ export function resolveClientOptions(
 
 /** Validates the options of `new WebSocketServer(options)` and fills in defaults. */
 export function resolveServerOptions(options: WebSocketServerOptions): ResolvedServerOptions {
+  checkServerOptionNames(options);
   const modes = [
     options.port !== undefined,
     options.server !== undefined,
@@ -404,6 +448,7 @@ function resolveReconnect(
     maxRetries: o.maxRetries ?? d.maxRetries,
     queueLimit: o.queueLimit ?? d.queueLimit,
     stopCodes: new Set([CloseCode.PolicyViolation, ...(o.stopCodes ?? [])]),
+    minUptime: o.minUptime ?? d.minUptime,
   };
   if (
     !(r.minDelay >= 0) ||
@@ -415,8 +460,8 @@ function resolveReconnect(
       'reconnect: need 0 <= minDelay <= maxDelay, factor >= 1 and 0 <= jitter <= 1',
     );
   }
-  if (!(r.maxRetries >= 0) || !(r.queueLimit >= 0)) {
-    throw new TypeError('reconnect: maxRetries and queueLimit must be numbers >= 0');
+  if (!(r.maxRetries >= 0) || !(r.queueLimit >= 0) || !(r.minUptime >= 0)) {
+    throw new TypeError('reconnect: maxRetries, queueLimit and minUptime must be numbers >= 0');
   }
   return r;
 }

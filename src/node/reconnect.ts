@@ -6,7 +6,10 @@ import type { ResolvedReconnect } from './options.js';
 
 /** Fired before each reconnection attempt (the `reconnecting` event). */
 export class ReconnectEvent extends WebSocketEvent {
-  /** 1 for the first retry after a loss, counting up until a connection opens. */
+  /**
+   * 1 for the first retry after a loss, counting up until a connection stays open
+   * `reconnect.minUptime` ms.
+   */
   readonly attempt: number;
   /** Milliseconds until the attempt starts. */
   readonly delay: number;
@@ -35,6 +38,8 @@ export class Reconnect {
   #timer: NodeJS.Timeout | null = null;
   #pending: WebSocketData[] = [];
   #pendingBytes = 0;
+  /** When the current connection opened (ms, monotonic), or -1 while none is open. */
+  #openedAt = -1;
 
   constructor(policy: ResolvedReconnect) {
     this.policy = policy;
@@ -77,9 +82,19 @@ export class Reconnect {
     return this.#attempt < this.policy.maxRetries;
   }
 
-  /** A connection opened: the next loss starts counting attempts from 1 again. */
+  /** A connection opened. */
   opened(): void {
-    this.#attempt = 0;
+    this.#openedAt = performance.now();
+  }
+
+  /**
+   * The open connection was lost. Only one that stayed open `minUptime` ms starts the count
+   * over: a server that accepts and drops every connection is retried with growing delays.
+   */
+  lost(): void {
+    if (this.#openedAt >= 0 && performance.now() - this.#openedAt >= this.policy.minUptime)
+      this.#attempt = 0;
+    this.#openedAt = -1;
   }
 
   /** Counts the next attempt and returns its number and the delay before it. */

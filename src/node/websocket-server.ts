@@ -27,6 +27,7 @@ import { acceptWebSocket, kConnection, type WebSocket } from './websocket.js';
 
 export type { AuthenticateResult, WebSocketServerOptions } from './options.js';
 
+/** Options of `WebSocketServer.broadcast()`. */
 export interface BroadcastOptions {
   /** Send as a binary message even when `data` is a string. */
   binary?: boolean;
@@ -196,7 +197,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       }
       if (chosen !== false && chosen !== undefined) {
         if (!event.protocols.includes(chosen)) {
-          this.#reject(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
+          handshake.reject(500, 'handleProtocols chose a subprotocol the client did not offer');
+          this.#endWith(socket, handshake.dataToSend());
           return;
         }
         protocol = chosen;
@@ -274,9 +276,9 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         if (!decide()) return;
         if (verdict === true || verdict === undefined) return complete();
         this.#pendingHandshakes.delete(socket);
-        if (verdict === false) return this.#reject(socket, 401, 'authentication failed');
         try {
-          handshake.reject(verdict.status, verdict.body ?? '', verdict.headers);
+          if (verdict === false) handshake.reject(401, 'authentication failed');
+          else handshake.reject(verdict.status, verdict.body ?? '', verdict.headers);
           this.#endWith(socket, handshake.dataToSend());
         } catch (error) {
           this.#hookFailed(socket, 'authenticate', error);

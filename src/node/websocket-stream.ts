@@ -4,6 +4,7 @@ import { ConnectionError } from '../errors.js';
 import type { CloseEvent, ErrorEvent, MessageEvent } from '../web/events.js';
 import { kConnection, kReadWhileClosing, WebSocket } from './websocket.js';
 
+/** Options of `createWebSocketStream()`: Node `Duplex` options plus wskit's. */
 export interface WebSocketStreamOptions extends DuplexOptions {
   /** Send written chunks as text messages instead of binary ones (default false). */
   text?: boolean;

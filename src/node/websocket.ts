@@ -2,8 +2,8 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { ConnectionError, WebSocketError } from '../errors.js';
 import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
+import { checkCloseReason } from '../protocol/close-lifecycle.js';
 import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
-import { isToken } from '../protocol/http-tokens.js';
 import {
   CloseEvent,
   ErrorEvent,
@@ -12,6 +12,8 @@ import {
   WebSocketEvent,
   WebSocketEventTarget,
 } from '../web/events.js';
+import { decodeJson, encodeJson } from '../web/json.js';
+import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
 import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
 import { buildRequest, clientHandshake } from './client-handshake.js';
@@ -24,9 +26,11 @@ import {
   type ConnectionSettings,
   type ResolvedClientOptions,
   resolveClientOptions,
+  resolveProtocols,
   type WebSocketOptions,
 } from './options.js';
 import { Reconnect, ReconnectEvent } from './reconnect.js';
+import { whenOpen } from './when-open.js';
 
 export type { WebSocketData } from './bytes.js';
 export type {
@@ -81,22 +85,6 @@ function clampUnsignedShort(value: unknown): number {
   if (diff > 0.5) return floor + 1;
   if (diff < 0.5) return floor;
   return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** WHATWG: every protocol must be a token (RFC 6455 section 4.1) and appear only once. */
-function checkProtocols(protocols: string | readonly string[] | undefined): string[] {
-  const list =
-    protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
-  for (let i = 0; i < list.length; i++) {
-    const p = list[i]!;
-    if (!isToken(p))
-      throw new DOMException(`invalid subprotocol "${p}": it must be an HTTP token`, 'SyntaxError');
-    // Subprotocol names compare case-insensitively for duplicates (as browsers check them).
-    const lower = p.toLowerCase();
-    if (list.findIndex((q) => q.toLowerCase() === lower) !== i)
-      throw new DOMException(`subprotocol "${p}" is listed twice`, 'SyntaxError');
-  }
-  return list;
 }
 
 /**
@@ -192,7 +180,7 @@ export class WebSocket extends WebSocketEventTarget {
       return;
     }
     const target = parseWebSocketUrl(url);
-    const list = checkProtocols(protocols);
+    const list = resolveProtocols(protocols);
     this.#url = target.href;
     this.#origin = target.socketPath ? 'null' : new URL(target.href).origin;
     const resolved = resolveClientOptions(options, list);
@@ -218,43 +206,12 @@ export class WebSocket extends WebSocketEventTarget {
     url: string | URL,
     options: WebSocketOptions & { protocols?: string | readonly string[] } = {},
   ): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      let ws: WebSocket;
-      try {
-        ws = new WebSocket(url, options.protocols, options);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      let lastError: unknown;
-      const onError = (event: ErrorEvent) => {
-        lastError = event.error;
-      };
-      ws.addEventListener('error', onError);
-      ws.addEventListener(
-        'open',
-        () => {
-          ws.removeEventListener('error', onError);
-          resolve(ws);
-        },
-        { once: true },
-      );
-      ws.addEventListener(
-        'close',
-        (event: CloseEvent) => {
-          if (ws.readyState !== CLOSED) return;
-          ws.removeEventListener('error', onError);
-          reject(
-            lastError ??
-              new ConnectionError(
-                'ERR_WS_CONNECTION_CLOSED',
-                `the connection closed with ${event.code} before it opened`,
-              ),
-          );
-        },
-        { once: true },
-      );
-    });
+    const { protocols, ...rest } = options;
+    try {
+      return whenOpen(new WebSocket(url, protocols, rest));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   get url(): string {
@@ -316,6 +273,7 @@ export class WebSocket extends WebSocketEventTarget {
     this.setHandler('close', fn);
   }
 
+  /** Listens for `open`, `message`, `error`, `close`, `ping`, `pong` or `reconnecting`. */
   override addEventListener(
     type: 'message',
     listener: Listener<MessageEvent> | null,
@@ -402,8 +360,10 @@ export class WebSocket extends WebSocketEventTarget {
       }
     }
     const text = reason === undefined ? '' : toUSVString(String(reason));
-    if (Buffer.byteLength(text) > 123) {
-      throw new DOMException('close reason is longer than 123 UTF-8 bytes', 'SyntaxError');
+    try {
+      checkCloseReason(text, Buffer.byteLength);
+    } catch (error) {
+      throw new DOMException((error as RangeError).message, 'SyntaxError');
     }
     // WHATWG: a reason without a code is sent with 1000.
     if (wireCode === undefined && text !== '') wireCode = CloseCode.Normal;
@@ -480,6 +440,26 @@ export class WebSocket extends WebSocketEventTarget {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
     return iterateMessages(this);
+  }
+
+  /**
+   * Sends `value` as a JSON text message. Throws `ERR_WS_INVALID_ARGUMENT` for a value JSON
+   * cannot carry (undefined, a function, a BigInt, a cycle).
+   */
+  sendJSON(value: unknown): void {
+    this.send(encodeJson(value));
+  }
+
+  /**
+   * Iterates over incoming messages parsed as JSON: `for await (const value of ws.json())`. A
+   * message that is not JSON text ends the loop with `ERR_WS_INVALID_ARGUMENT`.
+   */
+  json(): AsyncIterableIterator<unknown> {
+    return messageIterator(this, {
+      pause: () => this.pause(),
+      resume: () => this.resume(),
+      map: decodeJson,
+    });
   }
 
   /** @internal */
@@ -619,6 +599,7 @@ export class WebSocket extends WebSocketEventTarget {
 
   #onConnectionClosed(code: number, reason: string, wasClean: boolean): void {
     if (this.#readyState === CLOSED) return;
+    this.#reconnect?.lost();
     const retry = !this.#serverSide && this.#shouldRetry(code);
     this.#connection = null;
     this.#readyState = retry ? CONNECTING : CLOSED;

@@ -6,11 +6,13 @@ import type { Platform } from './platform.js';
 
 /** Receives the frames a {@link FrameParser} finds, already unmasked. */
 export interface FrameSink {
+  /** One frame: its FIN and RSV1 bits, opcode and unmasked payload. */
   onFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): void;
   /** The byte stream broke RFC 6455; the parser has stopped. */
   onFrameError(closeCode: number, message: string): void;
 }
 
+/** Settings of a {@link FrameParser}. */
 export interface FrameParserOptions {
   /** True on a server: client frames MUST be masked, server frames MUST NOT (RFC 6455 5.1). */
   expectMasked: boolean;
@@ -76,6 +78,7 @@ export class FrameParser {
     return this.pendingBytes;
   }
 
+  /** Feeds received bytes; complete frames go to the sink at once. */
   push(chunk: Uint8Array): void {
     if (this.stopped || chunk.length === 0) return;
     let data = chunk;

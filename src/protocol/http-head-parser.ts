@@ -61,6 +61,8 @@ abstract class HeadReader<Head> {
   private lineCount = 0;
   private headers: Record<string, string> = Object.create(null);
   protected abstract readonly refuse: Refuse;
+  /** Whether empty lines before the start line are skipped (requests) or refused (responses). */
+  protected readonly skipsLeadingEmptyLines: boolean = false;
 
   constructor(limits: HeadLimits = {}) {
     this.maxHeaderBytes = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
@@ -124,6 +126,8 @@ abstract class HeadReader<Head> {
   }
 
   private line(line: string): void {
+    // RFC 9112 section 2.2: a server should ignore empty lines before the request line.
+    if (line === '' && this.lineCount === 0 && this.skipsLeadingEmptyLines) return;
     if (this.lineCount++ === 0) {
       this.startLine(line);
       return;
@@ -225,6 +229,7 @@ export class RequestHeadError extends Error {
 export class HttpRequestHeadParser extends HeadReader<HttpRequestHead> {
   protected readonly refuse: Refuse = (message, status) =>
     new RequestHeadError(`the HTTP request ${message}`, status);
+  protected override readonly skipsLeadingEmptyLines = true;
   private method = '';
   private target = '';
   private httpVersion = '';

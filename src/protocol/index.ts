@@ -1,6 +1,8 @@
 /**
  * The sans-I/O RFC 6455 engine: bytes in, events out; calls in, bytes out. No sockets, timers or
  * runtime modules, so it runs under any JavaScript runtime.
+ *
+ * @module wskit/protocol
  */
 export { CloseCode, isValidWireCloseCode } from './close-codes.js';
 export {

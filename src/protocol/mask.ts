@@ -65,6 +65,7 @@ export class MaskKeyPool {
     this.bytes = new Uint8Array(POOL_SIZE);
   }
 
+  /** The pool of `platform`, made on first use and shared after. */
   static for(platform: Platform): MaskKeyPool {
     let pool = pools.get(platform);
     if (!pool) {

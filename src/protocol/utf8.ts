@@ -27,6 +27,7 @@ export class Utf8Validator {
 
   constructor(private readonly isUtf8: Utf8Check) {}
 
+  /** Forgets any partial character: ready for a new message. */
   reset(): void {
     this.need = 0;
     this.lower = 0x80;

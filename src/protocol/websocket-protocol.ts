@@ -26,7 +26,9 @@ export interface ProtocolSink {
   writePair(header: Uint8Array, payload: Uint8Array): void;
   /** A whole message. Text arrives as bytes already validated as UTF-8. */
   onMessage(data: Uint8Array, binary: boolean): void;
+  /** A ping arrived (the engine has already answered it). */
   onPing(payload: Uint8Array): void;
+  /** A pong arrived. */
   onPong(payload: Uint8Array): void;
   /**
    * The peer's close frame arrived (1005 when it had no code). If this side had not sent a
@@ -41,11 +43,13 @@ export interface ProtocolSink {
   onError(error: ProtocolError): void;
   /** Incoming work is piling up behind decompression: stop reading until `resume`. */
   pause?(): void;
+  /** Decompression has caught up: reading may go on. */
   resume?(): void;
   /** Every queued outgoing frame has been written (see `WebSocketProtocol.idle`). */
   onIdle?(): void;
 }
 
+/** Settings of a {@link WebSocketProtocol}. */
 export interface ProtocolOptions {
   role: Role;
   /** Largest incoming message in bytes; 0 for no limit. Default 16 MiB. */
@@ -312,6 +316,7 @@ export class WebSocketProtocol implements FrameSink {
 
   // -- FrameSink ------------------------------------------------------------------------------
 
+  /** @internal the frame parser's callback. */
   onFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): void {
     if (this.inboundBusy) {
       // Keep order: everything after a message being decompressed waits for it.

@@ -43,11 +43,15 @@ export class WebSocketEvent {
     this.timeStamp = performance.now();
   }
 
+  /** Does nothing: WebSocket events cannot be canceled. */
   preventDefault(): void {}
+  /** Does nothing: WebSocket events do not propagate beyond their target. */
   stopPropagation(): void {}
+  /** Keeps the listeners after the current one from being called for this event. */
   stopImmediatePropagation(): void {
     this.stopped = true;
   }
+  /** The event's path: its target while it is dispatched, otherwise empty. */
   composedPath(): unknown[] {
     return this.currentTarget === null ? [] : [this.currentTarget];
   }
@@ -115,6 +119,7 @@ function report(error: unknown): void {
 export class WebSocketEventTarget {
   private readonly listeners = new Map<string, Entry[]>();
 
+  /** Adds a listener, as `EventTarget.addEventListener` does (`once` and `signal` honoured). */
   addEventListener<E = WebSocketEvent>(
     type: string,
     callback: Listener<E> | null,
@@ -139,6 +144,7 @@ export class WebSocketEventTarget {
     opts.signal?.addEventListener('abort', () => this.removeEntry(type, entry), { once: true });
   }
 
+  /** Removes a listener added with {@link addEventListener}. */
   removeEventListener<E = WebSocketEvent>(
     type: string,
     callback: Listener<E> | null,

@@ -1,7 +1,7 @@
 /** `wskit bench`: the JSON results, the human report, a remote target, and failures. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BenchResult } from '../../src/cli/bench.js';
+import type { BenchResult } from '../../src/cli/commands/bench.js';
 import { Cleanup, runCli, startEchoServer, startServer, T, unusedPort } from './helpers.js';
 
 function parseResult(stdout: string): BenchResult {

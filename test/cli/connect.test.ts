@@ -10,7 +10,7 @@ import type { WebSocket } from '../../src/index.js';
 import { Cleanup, Cli, runCli, STAMP, startEchoServer, startServer, T } from './helpers.js';
 
 describe('wskit connect', () => {
-  it('sends piped lines, prints the echoes, closes with 1000 at the end of input', T, async () => {
+  it('sends piped lines; stdout carries only the echoes, the log goes to stderr', T, async () => {
     const cleanup = new Cleanup();
     try {
       const { url, server } = await startEchoServer(cleanup);
@@ -20,14 +20,11 @@ describe('wskit connect', () => {
         input: 'hello\nsecond line\n',
       });
       assert.equal(cli.status.code, 0, cli.output);
-      assert.match(cli.stdout, new RegExp(`${STAMP} > hello\\n`));
-      assert.match(cli.stdout, new RegExp(`${STAMP} < hello\\n`));
-      assert.match(cli.stdout, new RegExp(`${STAMP} < second line\\n`));
-      assert.match(cli.stdout, /connection closed: 1000 \(normal\)/);
-      // Sent before received, in order.
-      assert.ok(cli.stdout.indexOf('> hello') < cli.stdout.indexOf('< hello'));
-      assert.ok(cli.stdout.indexOf('< hello') < cli.stdout.indexOf('< second line'));
-      assert.equal(cli.stderr, '');
+      // stdout is a pipe here: the received messages alone, one per line, in order.
+      assert.equal(cli.stdout, 'hello\nsecond line\n');
+      assert.match(cli.stderr, new RegExp(`${STAMP} > hello\\n${STAMP} > second line\\n`));
+      assert.match(cli.stderr, /connection closed: 1000 \(normal\)/);
+      assert.doesNotMatch(cli.stderr, /< hello/);
       assert.deepEqual(closes, [1000]);
     } finally {
       await cleanup.run();
@@ -40,9 +37,9 @@ describe('wskit connect', () => {
       const { url } = await startEchoServer(cleanup);
       const cli = new Cli(['connect', url, '--wait', '0.2'], cleanup);
       cli.write('early\n');
-      await cli.waitFor(/< early/);
+      await cli.waitFor(/^early$/m);
       cli.write('later\n');
-      await cli.waitFor(/< later/);
+      await cli.waitFor(/^later$/m);
       // Still open: input has not ended.
       assert.equal(cli.child.exitCode, null);
       cli.end();
@@ -63,8 +60,8 @@ describe('wskit connect', () => {
         cleanup,
       );
       assert.equal(cli.status.code, 0, cli.output);
-      assert.match(cli.stdout, new RegExp(`${STAMP} > one\\n${STAMP} > two\\n`));
-      assert.match(cli.stdout, /< one\n.*< two\n/s);
+      assert.match(cli.stderr, new RegExp(`${STAMP} > one\\n${STAMP} > two\\n`));
+      assert.equal(cli.stdout, 'one\ntwo\n');
       assert.ok(Date.now() - started >= 300, 'waited for replies');
     } finally {
       await cleanup.run();
@@ -79,7 +76,11 @@ describe('wskit connect', () => {
         ws.send('not {json');
         ws.send(Buffer.from('hello, binary world\x00\x01\xff', 'latin1'));
       });
-      const pretty = await runCli(['connect', url, '--json', '--binary', '--wait', '0.3'], cleanup);
+      // --no-raw: the log view on stdout although it is a pipe.
+      const pretty = await runCli(
+        ['connect', url, '--no-raw', '--json', '--binary', '--wait', '0.3'],
+        cleanup,
+      );
       assert.equal(pretty.status.code, 0, pretty.output);
       assert.match(
         pretty.stdout,
@@ -91,7 +92,7 @@ describe('wskit connect', () => {
         /< \[binary, 22 bytes\]\n {15}00000000 {2}68 65 6c 6c 6f 2c 20 62 {2}69 6e 61 72 79 20 77 6f {2}\|hello, binary wo\|\n {15}00000010 {2}72 6c 64 00 01 ff/,
       );
 
-      const plain = await runCli(['connect', url, '--wait', '0.3'], cleanup);
+      const plain = await runCli(['connect', url, '--no-raw', '--wait', '0.3'], cleanup);
       assert.match(plain.stdout, /< \{"user":"ada","tags":\["x","y"\]\}\n/);
       assert.match(
         plain.stdout,
@@ -106,7 +107,7 @@ describe('wskit connect', () => {
     const cleanup = new Cleanup();
     try {
       const { url } = await startServer(cleanup, {}, (ws) => ws.send('red \x1b[31mtext\x07'));
-      const cli = await runCli(['connect', url, '--wait', '0.2'], cleanup);
+      const cli = await runCli(['connect', url, '--no-raw', '--wait', '0.2'], cleanup);
       assert.match(cli.stdout, /< red \\x1b\[31mtext\\x07\n/);
       assert.ok(!cli.stdout.includes('\u001b'), 'no escape character reaches the terminal');
     } finally {
@@ -149,7 +150,7 @@ describe('wskit connect', () => {
         cleanup,
       );
       assert.equal(cli.status.code, 0, cli.output);
-      assert.match(cli.stdout, /connected to ws:\/\/127\.0\.0\.1:\d+\/ \(protocol "chat\.v2"/);
+      assert.match(cli.stderr, /connected to ws:\/\/127\.0\.0\.1:\d+\/ \(protocol "chat\.v2"/);
       assert.ok(request);
       assert.equal(request.headers['sec-websocket-protocol'], 'chat.v1, chat.v2');
       assert.equal(request.headers.authorization, 'Bearer abc');
@@ -193,7 +194,7 @@ describe('wskit connect', () => {
           const cli = new Cli(['connect', `ws://127.0.0.1:${port}${path}`], cleanup);
           const status = await cli.exit();
           assert.equal(status.code, expected, `${path}\n${cli.output}`);
-          assert.match(cli.stdout, shown);
+          assert.match(cli.stderr, shown);
         }
       } finally {
         await cleanup.run();
@@ -214,12 +215,12 @@ describe('wskit connect', () => {
       });
       const cli = new Cli(['connect', url, '--reconnect', '--wait', '0.2'], cleanup);
       cli.write('a\n');
-      await cli.waitFor(/< 1:a/);
-      await cli.waitFor(/disconnected: 1006/);
-      await cli.waitFor(/reconnecting in \d+ ms \(attempt 1\)/);
-      await cli.waitFor(/connected to .*\n(.*\n)*.*connected to/);
+      await cli.waitFor(/^1:a$/m);
+      await cli.waitFor(/disconnected: 1006/, 'stderr');
+      await cli.waitFor(/reconnecting in \d+ ms \(attempt 1\)/, 'stderr');
+      await cli.waitFor(/connected to .*\n(.*\n)*.*connected to/, 'stderr');
       cli.write('b\n');
-      await cli.waitFor(/< 2:b/);
+      await cli.waitFor(/^2:b$/m);
       cli.end();
       const status = await cli.exit();
       assert.equal(status.code, 0, cli.output);
@@ -239,12 +240,12 @@ describe('wskit connect', () => {
         ws.addEventListener('ping', () => pinged());
       });
       const cli = new Cli(['connect', url, '--ping', '0.1', '--wait', '0'], cleanup);
-      await cli.waitFor(/connected to/);
+      await cli.waitFor(/connected to/, 'stderr');
       await ping;
       cli.end();
       assert.equal((await cli.exit()).code, 0, cli.output);
-      // Heartbeat pongs are not shown as messages.
-      assert.doesNotMatch(cli.stdout, /pong/);
+      // Heartbeat pongs are not shown (without -P).
+      assert.doesNotMatch(cli.output, /pong/);
     } finally {
       await cleanup.run();
     }
@@ -256,7 +257,7 @@ describe('wskit connect', () => {
       const { url } = await startEchoServer(cleanup);
       const cli = await runCli(['connect', url, '--wait', '0.3'], cleanup, { input: '/quit\n' });
       assert.equal(cli.status.code, 0, cli.output);
-      assert.match(cli.stdout, /< \/quit\n/);
+      assert.equal(cli.stdout, '/quit\n');
     } finally {
       await cleanup.run();
     }
@@ -267,10 +268,10 @@ describe('wskit connect', () => {
     try {
       const { url } = await startEchoServer(cleanup);
       const cli = new Cli(['connect', url], cleanup);
-      await cli.waitFor(/connected to/);
+      await cli.waitFor(/connected to/, 'stderr');
       cli.child.kill('SIGINT');
       assert.deepEqual(await cli.exit(), { code: 0, signal: null }, cli.output);
-      assert.match(cli.stdout, /connection closed: 1000 \(normal\)\n$/);
+      assert.match(cli.stderr, /connection closed: 1000 \(normal\)\n$/);
     } finally {
       await cleanup.run();
     }

@@ -7,14 +7,19 @@ import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Cleanup, ROOT, runCli, startServer, T, unusedPort } from './helpers.js';
+import { Cleanup, ROOT, runCli, STAMP, startServer, T, unusedPort } from './helpers.js';
 
-/** Asserts one `wskit: ...` line on stderr matching `pattern`, nothing else there. */
+/**
+ * Asserts one `wskit: ...` line on stderr matching `pattern`; any other line there is the
+ * session's time-stamped log (stdout is not a terminal in these tests).
+ */
 function oneLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${stderr}`);
-  assert.match(lines[0]!, /^wskit: /);
-  assert.match(lines[0]!, pattern);
+  const errors = lines.filter((line) => line.startsWith('wskit: '));
+  assert.equal(errors.length, 1, `one wskit: line on stderr, got:\n${stderr}`);
+  assert.match(errors[0]!, pattern);
+  for (const line of lines)
+    if (!line.startsWith('wskit: ')) assert.match(line, new RegExp(`^${STAMP} [*!>] `), stderr);
 }
 
 describe('wskit usage errors (exit 2)', () => {
@@ -104,7 +109,8 @@ describe('wskit connection errors (exit 1)', () => {
         cli.stderr,
         /^wskit: server refused the upgrade: HTTP 403 Forbidden \(members only\); the server wants credentials or another origin: try -H "Authorization: \.\.\." or --origin$/,
       );
-      assert.doesNotMatch(cli.stdout, /> hi/);
+      assert.doesNotMatch(cli.stderr, /> hi/);
+      assert.equal(cli.stdout, '');
     } finally {
       await cleanup.run();
     }

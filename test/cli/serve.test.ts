@@ -4,16 +4,39 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { WebSocket } from '../../src/index.js';
 import {
   Cleanup,
   Cli,
   hasOpenssl,
+  hasTmux,
   makeCertificate,
   runCli,
   STAMP,
   startEchoServer,
   T,
+  Tmux,
+  WAIT_MS,
+  wskitCommand,
 } from './helpers.js';
+
+/** A client of the library's own, with every message it gets collected. */
+async function client(url: string, cleanup: Cleanup): Promise<{ ws: WebSocket; got: string[] }> {
+  const ws = await WebSocket.connect(url);
+  cleanup.add(() => ws.terminate());
+  const got: string[] = [];
+  ws.addEventListener('message', (event) => got.push(String(event.data)));
+  return { ws, got };
+}
+
+/** Resolves once `check` holds, polling; fails after WAIT_MS. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** Starts `wskit serve args` and resolves with it and the URL of its first line. */
 async function serve(
@@ -37,7 +60,7 @@ describe('wskit serve', () => {
         assert.match(server.stdout, /^listening on ws:\/\/127\.0\.0\.1:\d+\n$/);
         const client = new Cli(['connect', `${url}/room?x=1`], cleanup);
         client.write('ping me\n');
-        await client.waitFor(/< ping me\n/);
+        await client.waitFor(/^ping me\n/);
         await server.waitFor(
           new RegExp(
             `${STAMP} \\+ 127\\.0\\.0\\.1:\\d+ connected, path /room\\?x=1, protocol none\\n`,
@@ -48,6 +71,7 @@ describe('wskit serve', () => {
         assert.deepEqual(await server.exit(), { code: 0, signal: null }, server.output);
         await client.waitFor(
           /connection closed by the server: 1001 \(going away\) "server shutting down"/,
+          'stderr',
         );
         assert.equal((await client.exit()).code, 0, client.output);
         assert.match(
@@ -81,14 +105,14 @@ describe('wskit serve', () => {
       const { server, url } = await serve(['--port', '0', '--broadcast'], cleanup);
       const alice = new Cli(['connect', url, '--wait', '0'], cleanup);
       const bob = new Cli(['connect', url, '--wait', '0'], cleanup);
-      await alice.waitFor(/connected to/);
-      await bob.waitFor(/connected to/);
+      await alice.waitFor(/connected to/, 'stderr');
+      await bob.waitFor(/connected to/, 'stderr');
       await server.waitFor(/connected(.|\n)*connected/);
       alice.write('from alice\n');
-      await bob.waitFor(/< from alice\n/);
-      await alice.waitFor(/< from alice\n/);
+      await bob.waitFor(/^from alice$/m);
+      await alice.waitFor(/^from alice$/m);
       bob.write('from bob\n');
-      await alice.waitFor(/< from bob\n/);
+      await alice.waitFor(/^from bob$/m);
       alice.end();
       bob.end();
       assert.equal((await alice.exit()).code, 0, alice.output);
@@ -111,10 +135,10 @@ describe('wskit serve', () => {
         ['connect', url, '--protocol', 'a', '--protocol', 'c', '--wait', '0'],
         cleanup,
       );
-      assert.match(chosen.stdout, /connected to .* \(protocol "c"\)/);
+      assert.match(chosen.stderr, /connected to .* \(protocol "c"\)/);
       const none = await runCli(['connect', url, '--protocol', 'a', '--wait', '0'], cleanup);
       assert.equal(none.status.code, 0, none.output);
-      assert.doesNotMatch(none.stdout, /protocol "/);
+      assert.doesNotMatch(none.stderr, /protocol "/);
       await server.waitFor(/protocol "c"\n(.|\n)*protocol none\n/);
     } finally {
       await cleanup.run();
@@ -127,8 +151,8 @@ describe('wskit serve', () => {
       const { url } = await serve(['--port', '0', '--deflate'], cleanup);
       const cli = await runCli(['connect', url, '-x', 'squeeze me', '--wait', '0.2'], cleanup);
       assert.equal(cli.status.code, 0, cli.output);
-      assert.match(cli.stdout, /extensions "permessage-deflate/);
-      assert.match(cli.stdout, /< squeeze me\n/);
+      assert.match(cli.stderr, /extensions "permessage-deflate/);
+      assert.equal(cli.stdout, 'squeeze me\n');
     } finally {
       await cleanup.run();
     }
@@ -168,6 +192,69 @@ describe('wskit serve', () => {
   });
 });
 
+describe('wskit serve --interactive', () => {
+  it('sends each piped line to every client, logs theirs, echoes nothing', T, async () => {
+    const cleanup = new Cleanup();
+    try {
+      const { server, url } = await serve(['--port', '0', '-i'], cleanup);
+      const alice = await client(url, cleanup);
+      const bob = await client(url, cleanup);
+      await server.waitFor(/connected(.|\n)*connected/);
+      server.write('hello, everyone\n');
+      await until(() => alice.got.length === 1 && bob.got.length === 1, 'the line at both');
+      assert.deepEqual([alice.got, bob.got], [['hello, everyone'], ['hello, everyone']]);
+      await server.waitFor(new RegExp(`${STAMP} > "hello, everyone" to 2 clients\n`));
+
+      alice.ws.send('from alice');
+      await server.waitFor(/< 127\.0\.0\.1:\d+ "from alice"\n/);
+      // Not echoed: only what was typed reaches the clients.
+      server.write('second\n');
+      await until(() => alice.got.length === 2, 'the second line');
+      assert.deepEqual(alice.got, ['hello, everyone', 'second']);
+
+      // The end of piped input ends the input, not the server.
+      server.end();
+      await server.waitFor(/input ended; still serving/);
+      server.child.kill('SIGINT');
+      assert.equal((await server.exit()).code, 0, server.output);
+    } finally {
+      await cleanup.run();
+    }
+  });
+
+  it('at a terminal: a prompt, typed lines go to the clients, Ctrl-D stops', {
+    ...T,
+    skip: hasTmux ? false : 'tmux is not installed',
+  }, async () => {
+    const cleanup = new Cleanup();
+    try {
+      const tmux = new Tmux(wskitCommand('serve', '--port', '0', '--interactive'), cleanup);
+      const first = await tmux.waitFor(/^listening on ws:\/\/127\.0\.0\.1:\d+\n> ?$/m);
+      const url = /listening on (ws:\/\/\S+)/.exec(first)![1]!;
+      const alice = await client(url, cleanup);
+      await tmux.waitFor(/connected, path \/, protocol none\n> ?$/m);
+      tmux.send('-l', 'typed here');
+      tmux.send('Enter');
+      await until(() => alice.got.length === 1, 'the typed line');
+      assert.deepEqual(alice.got, ['typed here']);
+      const screen = await tmux.waitFor(/> "typed here" to 1 client\n> ?$/m);
+      assert.doesNotMatch(screen, /^> typed here$/m);
+      const closed = new Promise<number>((resolve) =>
+        alice.ws.addEventListener('close', (event) => resolve(event.code)),
+      );
+      tmux.send('C-d');
+      assert.equal(await closed, 1001);
+      const end = await tmux.waitFor(/\[exit \d+\]/);
+      assert.match(
+        end,
+        /end of input: closing 1 connection with 1001(.|\n)*server closed\n\[exit 0\]/,
+      );
+    } finally {
+      await cleanup.run();
+    }
+  });
+});
+
 describe('wskit serve --tls-cert and connect over wss:', {
   skip: !hasOpenssl && 'the openssl CLI is not available',
 }, () => {
@@ -188,7 +275,7 @@ describe('wskit serve --tls-cert and connect over wss:', {
         assert.equal(refused.status.code, 1, refused.output);
         assert.match(
           refused.stderr,
-          /^wskit: the server's TLS certificate was refused \(DEPTH_ZERO_SELF_SIGNED_CERT\) \(ERR_WS_TLS_CERTIFICATE\); pass its CA certificate with --ca <file>, or --insecure to skip verification \(testing only\)\n$/,
+          /\nwskit: the server's TLS certificate was refused \(DEPTH_ZERO_SELF_SIGNED_CERT\) \(ERR_WS_TLS_CERTIFICATE\); pass its CA certificate with --ca <file>, or --insecure to skip verification \(testing only\)\n$/,
         );
 
         const insecure = await runCli(
@@ -196,14 +283,14 @@ describe('wskit serve --tls-cert and connect over wss:', {
           cleanup,
         );
         assert.equal(insecure.status.code, 0, insecure.output);
-        assert.match(insecure.stdout, /< hi\n/);
+        assert.equal(insecure.stdout, 'hi\n');
 
         const trusted = await runCli(
           ['connect', `wss://localhost:${port}/`, '--ca', cert, '-x', 'trusted', '--wait', '0.2'],
           cleanup,
         );
         assert.equal(trusted.status.code, 0, trusted.output);
-        assert.match(trusted.stdout, /< trusted\n/);
+        assert.equal(trusted.stdout, 'trusted\n');
 
         const plain = await runCli(['connect', `ws://127.0.0.1:${port}/`, '--wait', '0'], cleanup);
         assert.equal(plain.status.code, 1);

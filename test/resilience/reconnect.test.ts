@@ -381,7 +381,7 @@ describe('reconnect: what stops it and what does not', () => {
   });
 
   it(
-    'the attempt count starts over after each successful open (maxRetries is per loss)',
+    'with minUptime 0 the attempt count starts over after each open (maxRetries is per loss)',
     T,
     async (t) => {
       const scope = new Scope(t);
@@ -393,7 +393,7 @@ describe('reconnect: what stops it and what does not', () => {
       });
       const ws = scope.track(
         new WebSocket(server.url, undefined, {
-          reconnect: { minDelay: 10, maxDelay: 10, jitter: 0, maxRetries: 1 },
+          reconnect: { minDelay: 10, maxDelay: 10, jitter: 0, maxRetries: 1, minUptime: 0 },
         }),
       );
       const opens = new EventLog<WebSocketEvent>(ws, 'open');
@@ -602,5 +602,112 @@ describe('reconnect: what stops it and what does not', () => {
     await nextEvent(ws, 'open');
     ws.close();
     await finalClose(ws);
+  });
+});
+
+describe('reconnect: minUptime', () => {
+  it(
+    'a server that accepts and drops every connection is retried with growing delays',
+    T,
+    async (t) => {
+      const scope = new Scope(t);
+      const server = await scope.server();
+      let connections = 0;
+      server.wss.on('connection', (peer) => {
+        connections++;
+        peer.close(1001, 'dropped');
+      });
+      const ws = scope.track(
+        new WebSocket(server.url, undefined, {
+          reconnect: { minDelay: 10, maxDelay: 1000, factor: 2, jitter: 0 },
+        }),
+      );
+      const opens = new EventLog<WebSocketEvent>(ws, 'open');
+      const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
+      await retries.until(5);
+      // Every attempt opened (the server accepts), yet none stayed up the default 5000 ms.
+      assert.ok(opens.count >= 5, `opens: ${opens.count}`);
+      assert.deepEqual(
+        retries.events.slice(0, 5).map((e) => [e.attempt, e.delay]),
+        [
+          [1, 10],
+          [2, 20],
+          [3, 40],
+          [4, 80],
+          [5, 160],
+        ],
+      );
+      assert.ok(connections >= 5);
+      ws.close();
+      await finalClose(ws);
+    },
+  );
+
+  it('maxRetries counts across connections that did not stay up minUptime', T, async (t) => {
+    const scope = new Scope(t);
+    const server = await scope.server();
+    let connections = 0;
+    server.wss.on('connection', (peer) => {
+      connections++;
+      peer.close(1001, 'dropped');
+    });
+    const ws = scope.track(
+      new WebSocket(server.url, undefined, {
+        reconnect: { minDelay: 10, maxDelay: 10, jitter: 0, maxRetries: 2 },
+      }),
+    );
+    const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
+    const closes = new EventLog<CloseEvent>(ws, 'close');
+    const final = await finalClose(ws);
+    assert.equal(final.code, 1001);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+    assert.deepEqual(
+      retries.events.map((e) => e.attempt),
+      [1, 2],
+    );
+    assert.equal(closes.count, 3, 'three connections opened and were lost');
+    assert.equal(connections, 3);
+  });
+
+  it('a connection that stayed open minUptime starts the count over', T, async (t) => {
+    const scope = new Scope(t);
+    const server = await scope.server();
+    // The server drops a connection when the client asks, so the client controls each uptime.
+    server.wss.on('connection', (peer) => {
+      peer.addEventListener('message', () => peer.close(1001, 'as asked'));
+    });
+    const minUptime = 1000;
+    const ws = scope.track(
+      new WebSocket(server.url, undefined, {
+        reconnect: { minDelay: 10, maxDelay: 1000, factor: 2, jitter: 0, minUptime },
+      }),
+    );
+    let opens = 0;
+    ws.addEventListener('open', () => {
+      opens++;
+      // The first two connections are dropped at once; the third only after it has certainly
+      // been open longer than minUptime (a lower bound, measured from its open event).
+      if (opens === 3) setTimeout(() => ws.send('drop'), minUptime + 100);
+      else if (opens < 4) ws.send('drop');
+    });
+    const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
+    await retries.until(3);
+    assert.deepEqual(
+      retries.events.map((e) => [e.attempt, e.delay]),
+      [
+        [1, 10],
+        [2, 20],
+        [1, 10],
+      ],
+    );
+    ws.close();
+    await finalClose(ws);
+  });
+
+  it('minUptime must be a number >= 0', () => {
+    assert.throws(
+      () => new WebSocket('ws://127.0.0.1:1/', undefined, { reconnect: { minUptime: -1 } }),
+      (error: unknown) => error instanceof TypeError && /minUptime/.test(error.message),
+    );
   });
 });

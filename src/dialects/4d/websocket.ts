@@ -130,7 +130,7 @@ function isBinary(data: unknown): data is ArrayBuffer | ArrayBufferView {
 /**
  * 4D's `WebSocket` class. Use the subclass of an entry point: `WebSocket` from `wskit/4d`
  * (Node, wskit's client) or from the browser build (the native `WebSocket`); both set
- * {@link FourDWebSocketBase.factory}. Create connections with `WebSocket.new(url, handler)`.
+ * `factory`. Create connections with `WebSocket.new(url, handler)`.
  *
  * @example
  * ```ts

@@ -861,6 +861,7 @@ function handlersOf(target: object): Map<string, HandlerEntry> {
 // Handler properties in TypeScript: `onConnected`, `onTextMessageReceived`, ...
 type Capitalized<S extends string> = S extends `${infer F}${infer R}` ? `${Uppercase<F>}${R}` : S;
 type SignalArgs<T> = T extends Signal<infer A> ? A : never;
+/** The `onX` handler properties of InCore's WebSocket, one per signal. */
 export type InCoreHandlers = {
   [K in (typeof INCORE_SIGNALS)[number] as `on${Capitalized<K>}`]: Handler<
     SignalArgs<InCoreWebSocketBase[K]>

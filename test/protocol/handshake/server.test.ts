@@ -126,6 +126,11 @@ describe('ServerHandshake', () => {
     assert.equal(counted.status, 431);
   });
 
+  it('skips empty lines before the request line (RFC 9112 section 2.2)', () => {
+    const event = server().receiveData(bytes(`\r\n\r\n${request()}`));
+    assert.equal(event?.type, 'request');
+  });
+
   it('takes a request parsed by an HTTP server', () => {
     const s = server();
     const event = s.receiveRequest(parsed({ 'sec-websocket-protocol': ['x', 'y'] }));

@@ -11,21 +11,15 @@ import {
   WebSocket,
   type WebSocketOptions,
   WebSocketServer,
-} from '../index.js';
-import {
-  exclusive,
-  formatOptions,
-  numberOption,
-  type OptionSpec,
-  parseArgs,
-  UsageError,
-} from './args.js';
-import { checkUrl, readOptionFile } from './connect.js';
-import { describeError } from './describe.js';
-import type { Io } from './io.js';
-import { closeServer, echoMessages, listening } from './serve.js';
+} from '../../index.js';
+import { exclusive, numberOption, type OptionSpec, type ParsedArgs, UsageError } from '../args.js';
+import { describeError } from '../describe.js';
+import type { Io } from '../io.js';
+import { closeServer, echoMessages, listening } from '../local-server.js';
+import { type Command, HELP_OPTION } from './base.js';
+import { CLIENT_TLS_OPTIONS, checkUrl, clientTlsOf } from './client-options.js';
 
-const BENCH_OPTIONS: readonly OptionSpec[] = [
+const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'connections',
     short: 'c',
@@ -53,24 +47,17 @@ const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'text', kind: 'flag', help: 'text messages' },
   { name: 'deflate', kind: 'flag', help: 'offer (and with --local, accept) permessage-deflate' },
   { name: 'json', kind: 'flag', help: 'print the results as one JSON object on stdout' },
-  { name: 'insecure', kind: 'flag', help: "wss: don't verify the server's certificate" },
-  {
-    name: 'ca',
-    kind: 'value',
-    value: '<file>',
-    help: 'wss: trust the CA certificate(s) in this PEM file',
-  },
+  ...CLIENT_TLS_OPTIONS,
   {
     name: 'timeout',
     kind: 'value',
     value: '<seconds>',
     help: 'give up when no echo arrives for this long (default 10)',
   },
-  { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  HELP_OPTION,
 ];
 
-/** Help text of `wskit bench`. */
-export const BENCH_HELP = `Usage: wskit bench <url> [options]
+const HELP = `Usage: wskit bench <url> [options]
        wskit bench --local [options]
 
 Measures an echo server: every connection sends its messages keeping --window of them in
@@ -79,7 +66,7 @@ flight, and times each one from send to echo. Prints messages, duration, through
 percentiles. A progress bar is drawn on stderr when it is a terminal.
 
 Options:
-${formatOptions(BENCH_OPTIONS)}
+{options}
 
 Examples:
   wskit bench --local
@@ -356,13 +343,8 @@ function report(r: BenchResult): string {
   ].join('\n');
 }
 
-/** Runs `wskit bench` with its arguments; resolves the exit status. */
-export async function benchCommand(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, BENCH_OPTIONS, 'bench');
-  if (args.flag('help')) {
-    io.stdout.write(`${BENCH_HELP}\n`);
-    return 0;
-  }
+/** Runs the benchmark the arguments describe; resolves the exit status. */
+async function bench(args: ParsedArgs, io: Io): Promise<number> {
   exclusive(args, 'binary', 'text');
   const local = args.flag('local');
   if (local && args.positionals.length > 0)
@@ -380,13 +362,8 @@ export async function benchCommand(argv: readonly string[], io: Io): Promise<num
   const stallMs = numberOption(args, 'timeout', 10, { min: 0.1 }) * 1000;
   const deflate = args.flag('deflate');
   const socket: WebSocketOptions = { perMessageDeflate: deflate, proxy: false };
-  const ca = args.value('ca');
-  if (args.flag('insecure') || ca !== undefined) {
-    socket.tls = {
-      ...(args.flag('insecure') ? { rejectUnauthorized: false } : {}),
-      ...(ca !== undefined ? { ca: readOptionFile('--ca', ca) } : {}),
-    };
-  }
+  const tls = clientTlsOf(args);
+  if (tls) socket.tls = tls;
 
   let server: WebSocketServer | null = null;
   let url: string;
@@ -425,3 +402,11 @@ export async function benchCommand(argv: readonly string[], io: Io): Promise<num
     if (server) await closeServer(server);
   }
 }
+
+/** `wskit bench`. */
+export const benchCommand: Command = {
+  name: 'bench',
+  options: OPTIONS,
+  help: HELP,
+  run: bench,
+};

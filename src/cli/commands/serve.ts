@@ -9,28 +9,17 @@ import {
   WebSocketError,
   WebSocketServer,
   type WebSocketServerOptions,
-} from '../index.js';
-import {
-  exclusive,
-  formatOptions,
-  numberOption,
-  type OptionSpec,
-  parseArgs,
-  UsageError,
-} from './args.js';
-import { readOptionFile } from './connect.js';
-import {
-  createStyle,
-  describeCloseCode,
-  hostPort,
-  quote,
-  safeText,
-  timestamp,
-  useColor,
-} from './format.js';
-import { type Io, onSignals, printError } from './io.js';
+} from '../../index.js';
+import { exclusive, numberOption, type OptionSpec, type ParsedArgs, UsageError } from '../args.js';
+import { describeCloseCode, hostPort, quote, safeText, timestamp } from '../format.js';
+import { type Io, onSignals, printError } from '../io.js';
+import { LineConsole } from '../line-console.js';
+import { listening } from '../local-server.js';
+import { createStyle, useColor } from '../style.js';
+import { type Command, HELP_OPTION } from './base.js';
+import { readOptionFile } from './client-options.js';
 
-const SERVE_OPTIONS: readonly OptionSpec[] = [
+const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'port',
     short: 'p',
@@ -44,7 +33,11 @@ const SERVE_OPTIONS: readonly OptionSpec[] = [
     value: '<host>',
     help: 'address to bind (default 127.0.0.1; 0.0.0.0 for every interface)',
   },
-  { name: 'echo', kind: 'flag', help: 'send every message back to its sender (default)' },
+  {
+    name: 'echo',
+    kind: 'flag',
+    help: 'send every message back to its sender (default, except with --interactive)',
+  },
   {
     name: 'broadcast',
     kind: 'flag',
@@ -64,62 +57,35 @@ const SERVE_OPTIONS: readonly OptionSpec[] = [
     help: 'accept this subprotocol (repeatable; default: the first one offered)',
   },
   { name: 'deflate', kind: 'flag', help: 'accept permessage-deflate compression' },
+  {
+    name: 'interactive',
+    short: 'i',
+    kind: 'flag',
+    help: 'send each line typed (or piped) on stdin to every client; log their messages',
+  },
   { name: 'verbose', kind: 'flag', help: 'log every message too' },
   { name: 'no-color', kind: 'flag', help: 'no colours (also when NO_COLOR is set)' },
-  { name: 'help', short: 'h', kind: 'flag', help: 'show this help' },
+  HELP_OPTION,
 ];
 
-/** Help text of `wskit serve`. */
-export const SERVE_HELP = `Usage: wskit serve [options]
+const HELP = `Usage: wskit serve [options]
 
 Runs a WebSocket server that echoes (or broadcasts) every message, and logs each connection
 and close with a time stamp. The first line on stdout is "listening on ws://host:port" (wss:
 with --tls-cert). Ctrl-C (SIGINT) or SIGTERM closes every connection with 1001 and exits 0.
 
+With --interactive, like wscat -l: each line typed at the prompt (or piped in) is sent to every
+connected client, messages from clients are logged, and nothing is echoed unless --echo or
+--broadcast is given. At a terminal, Ctrl-D stops the server as Ctrl-C does.
+
 Options:
-${formatOptions(SERVE_OPTIONS)}
+{options}
 
 Examples:
   wskit serve --port 0
   wskit serve --broadcast --host 0.0.0.0 --port 9000
-  wskit serve --tls-cert cert.pem --tls-key key.pem --protocol chat.v1`;
-
-/** Resolves with the bound address once `server` listens; rejects with its listen error. */
-export function listening(server: WebSocketServer): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => {
-      server.removeListener('listening', onListening);
-      reject(error);
-    };
-    const onListening = () => {
-      server.removeListener('error', onError);
-      resolve(server.address() as AddressInfo);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-  });
-}
-
-/** Makes `server` send every message back to its sender. */
-export function echoMessages(server: WebSocketServer): void {
-  server.on('connection', (ws) => {
-    ws.addEventListener('message', (event: MessageEvent) => ws.send(event.data as string | Buffer));
-  });
-}
-
-/** Closes `server` (clients get 1001); resolves when it has closed or after `ms`. */
-export function closeServer(server: WebSocketServer, ms = 3000): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      for (const client of server.clients) client.terminate();
-      resolve();
-    }, ms);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+  wskit serve --tls-cert cert.pem --tls-key key.pem --protocol chat.v1
+  wskit serve -i --port 9000`;
 
 function listenError(error: unknown, host: string, port: number): string {
   const at = `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -138,25 +104,36 @@ function listenError(error: unknown, host: string, port: number): string {
   }
 }
 
-/** Runs `wskit serve` with its arguments; resolves the exit status once the server has stopped. */
-export async function serveCommand(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, SERVE_OPTIONS, 'serve');
-  if (args.flag('help')) {
-    io.stdout.write(`${SERVE_HELP}\n`);
-    return 0;
-  }
+/** What `wskit serve` does with messages from clients. */
+interface Traffic {
+  /** Send each message back: to its sender, or to every client. */
+  reply: 'echo' | 'broadcast' | 'none';
+  /** Log each message. */
+  log: boolean;
+}
+
+/** Runs the server until SIGINT / SIGTERM (or Ctrl-D with --interactive at a terminal). */
+async function serve(args: ParsedArgs, io: Io): Promise<number> {
   if (args.positionals.length > 0)
     throw new UsageError(`serve takes no arguments, got "${args.positionals.join(' ')}"`);
   const port = numberOption(args, 'port', 8080, { min: 0, max: 65535, integer: true });
   const host = args.value('host') ?? '127.0.0.1';
   exclusive(args, 'echo', 'broadcast');
-  const broadcast = args.flag('broadcast');
+  const interactive = args.flag('interactive');
+  const traffic: Traffic = {
+    reply: args.flag('broadcast')
+      ? 'broadcast'
+      : args.flag('echo') || !interactive
+        ? 'echo'
+        : 'none',
+    log: args.flag('verbose') || interactive,
+  };
   const certFile = args.value('tls-cert');
   const keyFile = args.value('tls-key');
   if ((certFile === undefined) !== (keyFile === undefined))
     throw new UsageError('--tls-cert and --tls-key go together: give both PEM files');
   const protocols = args.list('protocol');
-  const verbose = args.flag('verbose');
+  const terminal = interactive && io.stdin.isTTY === true && io.stdout.isTTY === true;
   const style = createStyle(useColor(io.stdout, args.flag('no-color'), io.env));
 
   const options: WebSocketServerOptions = {
@@ -193,8 +170,12 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
   const scheme = options.tls ? 'wss' : 'ws';
   io.stdout.write(`listening on ${scheme}://${hostPort(host, address.port)}\n`);
 
-  const log = (marker: string, text: string) =>
-    io.stdout.write(`${style.dim(timestamp())} ${marker} ${text}\n`);
+  let input: LineConsole | null = null;
+  const log = (marker: string, text: string) => {
+    const line = `${style.dim(timestamp())} ${marker} ${text}`;
+    if (input) input.print(line);
+    else io.stdout.write(`${line}\n`);
+  };
   server.on('error', (error) => log(style.red('!'), `server error: ${error.message}`));
   server.on('connection', (ws: WebSocket, request) => {
     const peer = hostPort(request.socket.remoteAddress, request.socket.remotePort);
@@ -209,15 +190,9 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
     ws.addEventListener('message', (event: MessageEvent) => {
       messages++;
       const data = event.data as string | Buffer;
-      if (verbose) {
-        const shown =
-          typeof data === 'string'
-            ? quote(safeText(data.length > 80 ? `${data.slice(0, 80)}...` : data))
-            : `[binary, ${data.length} bytes]`;
-        log(style.cyan('<'), `${peer} ${shown}`);
-      }
-      if (broadcast) server.broadcast(data);
-      else ws.send(data);
+      if (traffic.log) log(style.cyan('<'), `${peer} ${summary(data)}`);
+      if (traffic.reply === 'broadcast') server.broadcast(data);
+      else if (traffic.reply === 'echo') ws.send(data);
     });
     ws.addEventListener('error', (event: ErrorEvent) => {
       failure = event.message;
@@ -236,11 +211,12 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const removeSignals = onSignals((signal) => {
+    const stop = (why: string) => {
       if (stopping) {
-        log(style.red('!'), `${signal} again: dropping every connection`);
+        log(style.red('!'), `${why} again: dropping every connection`);
         for (const client of server.clients) client.terminate();
         removeSignals();
+        input?.close();
         resolve(130);
         return;
       }
@@ -248,13 +224,50 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
       const n = server.clients.size;
       log(
         style.yellow('*'),
-        `${signal}: closing ${n} connection${n === 1 ? '' : 's'} with 1001 (going away)`,
+        `${why}: closing ${n} connection${n === 1 ? '' : 's'} with 1001 (going away)`,
       );
+      input?.finalOutput();
       server.close(() => {
         log(style.yellow('*'), 'server closed');
         removeSignals();
+        input?.close();
         resolve(0);
       });
-    });
+    };
+    const removeSignals = onSignals((signal) => stop(signal));
+    if (!interactive) return;
+    input = new LineConsole(
+      io,
+      { terminal },
+      {
+        line: (line) => {
+          if (stopping) return;
+          const n = server.broadcast(line);
+          log(style.green('>'), `${quote(safeText(line))} to ${n} client${n === 1 ? '' : 's'}`);
+        },
+        end: () => {
+          // Ctrl-D at the prompt stops the server; the end of piped input only ends the input.
+          if (terminal) stop('end of input');
+          else log(style.yellow('*'), 'input ended; still serving (Ctrl-C or SIGTERM stops)');
+        },
+        interrupt: () => stop('SIGINT'),
+      },
+    );
+    input.showPrompt();
   });
 }
+
+/** A message from a client, shortened for one log line. */
+function summary(data: string | Buffer): string {
+  return typeof data === 'string'
+    ? quote(safeText(data.length > 80 ? `${data.slice(0, 80)}...` : data))
+    : `[binary, ${data.length} bytes]`;
+}
+
+/** `wskit serve`. */
+export const serveCommand: Command = {
+  name: 'serve',
+  options: OPTIONS,
+  help: HELP,
+  run: serve,
+};

@@ -1,0 +1,50 @@
+// The package's entry points, one line each: the subpath users import, the module under src/
+// that Node runs, and the one browsers get (null when the entry does not run in a browser).
+// The build derives package.json "exports", the ES module wrappers and the browser tree from
+// this list; adding an entry is adding a line here and running `npm run build`.
+export const entries = [
+  { subpath: '.', node: 'index', browser: 'browser/index' },
+  { subpath: './protocol', node: 'protocol/index', browser: 'protocol/index' },
+  { subpath: './incore', node: 'incore', browser: 'browser/incore' },
+  { subpath: './4d', node: '4d', browser: 'browser/4d' },
+  { subpath: './overte', node: 'overte', browser: 'browser/overte' },
+];
+
+/** The file name of an entry's ES module wrapper: "." is index, "./4d" is 4d. */
+export function wrapperName(subpath) {
+  return subpath === '.' ? 'index' : subpath.slice(2).replaceAll('/', '-');
+}
+
+/** The "exports" field of package.json for the entries. */
+export function exportsField() {
+  const field = {};
+  for (const { subpath, node, browser } of entries) {
+    const name = wrapperName(subpath);
+    field[subpath] = {
+      ...(browser
+        ? {
+            browser: {
+              types: `./dist/browser/types/${browser}.d.ts`,
+              default: `./dist/browser/${name}.js`,
+            },
+          }
+        : {}),
+      import: { types: `./dist/import/${name}.d.ts`, default: `./dist/import/${name}.js` },
+      require: { types: `./dist/cjs/${node}.d.ts`, default: `./dist/cjs/${node}.js` },
+    };
+  }
+  field['./package.json'] = './package.json';
+  return field;
+}
+
+/**
+ * The "typesVersions" field: lets TypeScript's legacy `node10` resolution, which ignores
+ * "exports", find the declarations of the subpath entries.
+ */
+export function typesVersionsField() {
+  const paths = {};
+  for (const { subpath, node } of entries) {
+    if (subpath !== '.') paths[subpath.slice(2)] = [`./dist/cjs/${node}.d.ts`];
+  }
+  return { '*': paths };
+}

@@ -1,0 +1,511 @@
+/**
+ * wskit's `WebSocket` in a browser: the browser's own WebSocket (the network, TLS and the
+ * protocol stay the browser's) with what wskit adds that a page can use: reconnection with
+ * backoff and a bounded send queue, a heartbeat by application messages, async iteration,
+ * `WebSocket.connect()`, JSON helpers and typed errors.
+ */
+import { ConnectionError, WebSocketError } from '../errors.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { backoff } from '../web/backoff.js';
+import {
+  CloseEvent,
+  ErrorEvent,
+  type Listener,
+  type ListenerOptions,
+  MessageEvent,
+  WebSocketEvent,
+  WebSocketEventTarget,
+} from '../web/events.js';
+import { decodeJson, encodeJson } from '../web/json.js';
+import { messageIterator } from '../web/message-iterator.js';
+import {
+  ReconnectEvent,
+  type ReconnectOptions,
+  type ResolvedReconnect,
+  resolveReconnect,
+} from '../web/reconnect.js';
+import { type BrowserHeartbeatOptions, checkBrowserHeartbeat, Heartbeat } from './heartbeat.js';
+
+/** How binary messages are delivered in a browser: `Blob` (the default) or `ArrayBuffer`. */
+export type BrowserBinaryType = 'blob' | 'arraybuffer';
+
+/** What `send()` accepts, as in the WHATWG standard. */
+export type BrowserWebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob;
+
+/** Options of wskit's browser `WebSocket` (the third constructor argument). */
+export interface BrowserWebSocketOptions {
+  /** Initial `binaryType` (default "blob"). */
+  binaryType?: BrowserBinaryType;
+  /** Reconnect after connection failures and unexpected closes: true for defaults, or settings. */
+  reconnect?: boolean | ReconnectOptions;
+  /** Send an application message when the connection is idle and drop it when nothing answers. */
+  heartbeat?: BrowserHeartbeatOptions;
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
+type NativeWebSocket = globalThis.WebSocket;
+
+function invalidState(message: string): DOMException {
+  return new DOMException(message, 'InvalidStateError');
+}
+
+function byteSize(data: BrowserWebSocketData): number {
+  if (typeof data === 'string') return new TextEncoder().encode(data).length;
+  if (data instanceof Blob) return data.size;
+  return data.byteLength;
+}
+
+/** The browser's own WebSocket class, refusing wskit's (which may have been installed globally). */
+function nativeClass(): typeof globalThis.WebSocket {
+  const native = globalThis.WebSocket;
+  if (typeof native !== 'function' || (native as unknown) === WebSocket) {
+    throw new WebSocketError(
+      'ERR_WS_UNSUPPORTED_OPERATION',
+      'this runtime has no native WebSocket: in Node.js import wskit without the "browser" condition',
+    );
+  }
+  return native;
+}
+
+/**
+ * The WHATWG `WebSocket` of the browser, with wskit's additions. Without options it behaves as
+ * the browser's own; `error` events carry a typed wskit error (browsers give no detail about a
+ * failure, so its code is `ERR_WS_NETWORK` unless wskit itself detected the problem).
+ *
+ * With the `reconnect` option the same object survives connection losses: after an unexpected
+ * close it goes back to CONNECTING, fires `reconnecting` before each attempt and `open` on each
+ * success, and `send()` queues messages (in order, bounded) while disconnected.
+ */
+export class WebSocket extends WebSocketEventTarget {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  #url: string;
+  #protocols: string[];
+  #native: NativeWebSocket | null = null;
+  #readyState: number = CONNECTING;
+  #binaryType: BrowserBinaryType;
+  #reconnect: ResolvedReconnect | null;
+  #heartbeatOptions: BrowserHeartbeatOptions | null;
+  #heartbeat: Heartbeat | null = null;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #userClosed = false;
+  #pending: BrowserWebSocketData[] = [];
+  #pendingBytes = 0;
+  #lastError: WebSocketError | undefined;
+
+  /**
+   * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:`, or a path relative to the
+   * page), offering `protocols` as subprotocols. Throws the browser's `SyntaxError` for a bad URL
+   * or protocol list, and a TypeError for invalid options.
+   */
+  constructor(
+    url: string | URL,
+    protocols?: string | readonly string[],
+    options: BrowserWebSocketOptions = {},
+  ) {
+    super();
+    this.#protocols =
+      protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
+    this.#binaryType = options.binaryType === 'arraybuffer' ? 'arraybuffer' : 'blob';
+    this.#reconnect = resolveReconnect(options.reconnect);
+    this.#heartbeatOptions = checkBrowserHeartbeat(options.heartbeat);
+    // The browser checks the URL and the protocols: its SyntaxError reaches the caller as is.
+    const native = new (nativeClass())(url, this.#protocols);
+    this.#url = native.url;
+    this.#attach(native);
+  }
+
+  /**
+   * Connects and resolves with the open socket, or rejects with the typed error that made the
+   * connection fail. With `reconnect`, it resolves on the first open.
+   */
+  static connect(
+    url: string | URL,
+    options: BrowserWebSocketOptions & { protocols?: string | readonly string[] } = {},
+  ): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url, options.protocols, options);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      let lastError: unknown;
+      const onError = (event: ErrorEvent) => {
+        lastError = event.error;
+      };
+      ws.addEventListener('error', onError);
+      ws.addEventListener(
+        'open',
+        () => {
+          ws.removeEventListener('error', onError);
+          resolve(ws);
+        },
+        { once: true },
+      );
+      ws.addEventListener(
+        'close',
+        (event: CloseEvent) => {
+          if (ws.readyState !== CLOSED) return;
+          ws.removeEventListener('error', onError);
+          reject(
+            lastError ??
+              new ConnectionError(
+                'ERR_WS_CONNECTION_CLOSED',
+                `the connection closed with ${event.code} before it opened`,
+              ),
+          );
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** The URL, resolved by the browser (`http:` becomes `ws:`). */
+  get url(): string {
+    return this.#url;
+  }
+  /** CONNECTING (0; also between reconnection attempts), OPEN, CLOSING or CLOSED. */
+  get readyState(): number {
+    return this.#readyState;
+  }
+  /** The subprotocol the server selected, or "". */
+  get protocol(): string {
+    return this.#native?.protocol ?? '';
+  }
+  /** The extensions the server accepted, or "". */
+  get extensions(): string {
+    return this.#native?.extensions ?? '';
+  }
+  /** Bytes the browser has not yet sent, plus messages queued while reconnecting. */
+  get bufferedAmount(): number {
+    return (this.#native?.bufferedAmount ?? 0) + this.#pendingBytes;
+  }
+  /** How binary messages are delivered: "blob" or "arraybuffer". */
+  get binaryType(): BrowserBinaryType {
+    return this.#binaryType;
+  }
+  set binaryType(value: BrowserBinaryType) {
+    // WebIDL enumerations ignore values outside the enumeration.
+    if (value !== 'blob' && value !== 'arraybuffer') return;
+    this.#binaryType = value;
+    if (this.#native) this.#native.binaryType = value;
+  }
+
+  /** Handler of the `open` event. */
+  get onopen(): Handler<WebSocketEvent> {
+    return this.getHandler('open');
+  }
+  set onopen(fn: Handler<WebSocketEvent>) {
+    this.setHandler('open', fn);
+  }
+  /** Handler of the `message` event. */
+  get onmessage(): Handler<MessageEvent> {
+    return this.getHandler('message');
+  }
+  set onmessage(fn: Handler<MessageEvent>) {
+    this.setHandler('message', fn);
+  }
+  /** Handler of the `error` event; `event.error` is a typed wskit error. */
+  get onerror(): Handler<ErrorEvent> {
+    return this.getHandler('error');
+  }
+  set onerror(fn: Handler<ErrorEvent>) {
+    this.setHandler('error', fn);
+  }
+  /** Handler of the `close` event. */
+  get onclose(): Handler<CloseEvent> {
+    return this.getHandler('close');
+  }
+  set onclose(fn: Handler<CloseEvent>) {
+    this.setHandler('close', fn);
+  }
+
+  /** Listens for an event: `open`, `message`, `error`, `close` or `reconnecting`. */
+  override addEventListener(
+    type: 'message',
+    listener: Listener<MessageEvent> | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  override addEventListener(
+    type: 'close',
+    listener: Listener<CloseEvent> | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  override addEventListener(
+    type: 'error',
+    listener: Listener<ErrorEvent> | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  override addEventListener(
+    type: 'reconnecting',
+    listener: Listener<ReconnectEvent> | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Listener<WebSocketEvent> | null,
+    options?: boolean | ListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Listener<never> | null,
+    options?: boolean | ListenerOptions,
+  ): void {
+    super.addEventListener(type, listener, options);
+  }
+
+  /**
+   * Sends a message: a string as text; an `ArrayBuffer`, a typed array, a `DataView` or a `Blob`
+   * as binary. Throws `InvalidStateError` while connecting (with `reconnect`, the message is
+   * queued instead, and a full queue throws `ERR_WS_QUEUE_FULL`).
+   */
+  send(data: BrowserWebSocketData): void {
+    if (this.#readyState === CONNECTING) {
+      const reconnect = this.#reconnect;
+      if (!reconnect) throw invalidState('send() was called before the connection opened');
+      if (this.#pending.length >= reconnect.queueLimit) {
+        throw new WebSocketError(
+          'ERR_WS_QUEUE_FULL',
+          `the reconnect queue is full (${reconnect.queueLimit} messages): wait for the connection or raise reconnect.queueLimit`,
+        );
+      }
+      this.#pending.push(data);
+      this.#pendingBytes += byteSize(data);
+      return;
+    }
+    // After close has begun the browser discards the data and counts it in bufferedAmount.
+    this.#native?.send(data as ArrayBuffer);
+  }
+
+  /**
+   * Sends `value` as a JSON text message. Throws `ERR_WS_INVALID_ARGUMENT` for a value JSON
+   * cannot carry (undefined, a function, a BigInt, a cycle).
+   */
+  sendJSON(value: unknown): void {
+    this.send(encodeJson(value));
+  }
+
+  /**
+   * Starts the closing handshake. `code` must be 1000 or 3000-4999 (`InvalidAccessError`
+   * otherwise) and `reason` at most 123 UTF-8 bytes (`SyntaxError` otherwise). Stops
+   * reconnection.
+   */
+  close(code?: number, reason?: string): void {
+    if (
+      code !== undefined &&
+      !(code === CloseCode.Normal || (Math.trunc(code) >= 3000 && Math.trunc(code) <= 4999))
+    ) {
+      throw new DOMException(
+        `close code ${code} is not allowed: use 1000 or 3000-4999`,
+        'InvalidAccessError',
+      );
+    }
+    if (reason !== undefined && new TextEncoder().encode(reason).length > 123) {
+      throw new DOMException('close reason is longer than 123 UTF-8 bytes', 'SyntaxError');
+    }
+    this.#userClosed = true;
+    if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+    const native = this.#native;
+    if (native && native.readyState < CLOSING) {
+      this.#readyState = CLOSING;
+      native.close(code, reason);
+      return;
+    }
+    // Between reconnection attempts: stop here. The final close comes in a later task, so it
+    // is not nested in the event that led here.
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#readyState = CLOSING;
+    setTimeout(() => this.#finish(CloseCode.Abnormal, '', false), 0);
+  }
+
+  /**
+   * Iterates over incoming messages: `for await (const data of ws)`. Ends when the connection
+   * closes cleanly; throws the typed error when it fails.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return messageIterator(this);
+  }
+
+  /**
+   * Iterates over incoming messages parsed as JSON: `for await (const value of ws.json())`. A
+   * message that is not JSON text ends the loop with `ERR_WS_INVALID_ARGUMENT`.
+   */
+  json(): AsyncIterableIterator<unknown> {
+    return messageIterator(this, { map: decodeJson });
+  }
+
+  // -- connection ------------------------------------------------------------------------------
+
+  #attach(native: NativeWebSocket): void {
+    this.#native = native;
+    native.binaryType = this.#binaryType;
+    let opened = false;
+    let failed = false;
+    native.onopen = () => {
+      if (this.#native !== native) return;
+      opened = true;
+      this.#attempt = 0;
+      this.#readyState = OPEN;
+      this.#lastError = undefined;
+      if (this.#heartbeatOptions) {
+        this.#heartbeat = new Heartbeat(
+          this.#heartbeatOptions,
+          (message) => native.send(message as ArrayBuffer),
+          (timeout) => this.#peerDead(native, timeout),
+        );
+      }
+      // Messages queued while disconnected go first, in order.
+      const pending = this.#pending;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      for (const data of pending) native.send(data as ArrayBuffer);
+      this.dispatchEvent(new WebSocketEvent('open'));
+    };
+    native.onmessage = (event: globalThis.MessageEvent) => {
+      if (this.#native !== native) return;
+      this.#heartbeat?.received();
+      // WHATWG: messages that arrive after close() was called are not delivered.
+      if (this.#readyState !== OPEN || !this.hasListeners('message')) return;
+      this.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin }));
+    };
+    native.onerror = () => {
+      if (this.#native !== native) return;
+      failed = true;
+      if (!opened && this.#userClosed) {
+        this.#fireError(
+          new ConnectionError(
+            'ERR_WS_CONNECTION_CLOSED',
+            'close() was called before the connection was established',
+          ),
+        );
+        return;
+      }
+      this.#fireError(
+        new ConnectionError(
+          'ERR_WS_NETWORK',
+          opened
+            ? `the connection to ${this.#url} failed (the browser gives no reason)`
+            : `could not connect to ${this.#url}: the server is down, unreachable or refused the upgrade (the browser gives no reason)`,
+        ),
+      );
+    };
+    native.onclose = (event: globalThis.CloseEvent) => {
+      if (this.#native !== native) return;
+      this.#closed(event.code, event.reason, event.wasClean && !failed, opened);
+    };
+  }
+
+  /** The heartbeat found no answer: drop the connection without waiting for the browser. */
+  #peerDead(native: NativeWebSocket, timeout: number): void {
+    if (this.#native !== native) return;
+    this.#fireError(
+      new ConnectionError(
+        'ERR_WS_TIMEOUT',
+        `no message within ${timeout} ms after the heartbeat: the peer is unreachable`,
+      ),
+    );
+    if (this.#native !== native) return;
+    native.onopen = native.onmessage = native.onerror = native.onclose = null;
+    // The browser may wait long for a dead peer's close frame; this object does not.
+    native.close();
+    this.#closed(CloseCode.Abnormal, '', false, true);
+  }
+
+  #closed(code: number, reason: string, wasClean: boolean, opened: boolean): void {
+    this.#heartbeat?.stop();
+    this.#heartbeat = null;
+    this.#native = null;
+    const r = this.#reconnect;
+    const retry =
+      r !== null && !this.#userClosed && !r.stopCodes.has(code) && this.#attempt < r.maxRetries;
+    if (!retry) {
+      this.#finish(code, reason, wasClean);
+      return;
+    }
+    this.#readyState = CONNECTING;
+    // A lost open connection reports its close; a failed attempt only its error.
+    if (opened) this.#fireClose(code, reason, wasClean);
+    if (this.#readyState === CONNECTING && !this.#userClosed) this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    const r = this.#reconnect!;
+    this.#attempt++;
+    const delay = backoff(this.#attempt, r);
+    this.dispatchEvent(
+      new ReconnectEvent('reconnecting', { attempt: this.#attempt, delay, error: this.#lastError }),
+    );
+    if (this.#readyState !== CONNECTING || this.#userClosed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (this.#readyState !== CONNECTING || this.#userClosed) return;
+      let native: NativeWebSocket;
+      try {
+        native = new (nativeClass())(this.#url, this.#protocols);
+      } catch (error) {
+        this.#fireError(
+          new WebSocketError('ERR_WS_UNKNOWN', 'the browser refused to reconnect', {
+            cause: error,
+          }),
+        );
+        this.#finish(CloseCode.Abnormal, '', false);
+        return;
+      }
+      this.#attach(native);
+    }, delay);
+  }
+
+  #finish(code: number, reason: string, wasClean: boolean): void {
+    if (this.#readyState === CLOSED) return;
+    this.#readyState = CLOSED;
+    // Messages that will never be sent are reported before the final close.
+    const count = this.#pending.length;
+    if (count > 0) {
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#fireError(
+        new WebSocketError(
+          'ERR_WS_NOT_SENT',
+          `${count} message(s) queued while reconnecting were not sent: the connection closed for good`,
+        ),
+      );
+    }
+    this.#fireClose(code, reason, wasClean);
+  }
+
+  #fireError(error: WebSocketError): void {
+    this.#lastError = error;
+    if (this.hasListeners('error'))
+      this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }));
+  }
+
+  #fireClose(code: number, reason: string, wasClean: boolean): void {
+    if (this.hasListeners('close'))
+      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
+  }
+}
+
+for (const [name, value] of [
+  ['CONNECTING', CONNECTING],
+  ['OPEN', OPEN],
+  ['CLOSING', CLOSING],
+  ['CLOSED', CLOSED],
+] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+}
