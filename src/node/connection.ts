@@ -1,12 +1,22 @@
 import type { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { ConnectionError, type ProtocolError, type WebSocketError } from '../errors.js';
+import { ConnectionError, type ProtocolError, WebSocketError } from '../errors.js';
 import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
 import { type ProtocolSink, type Role, WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { byteSize, toBytes, type WebSocketData } from './bytes.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
-import type { ConnectionSettings } from './options.js';
+import type { ConnectionSettings, SendQueuePolicy } from './options.js';
+
+/** Why reading from the socket is paused; reading resumes when no reason is left. */
+export enum ReadPause {
+  /** The application called `pause()`. */
+  User = 1,
+  /** The engine has more inbound work queued than it takes (messages still inflating). */
+  Engine = 2,
+  /** Our own writes are not leaving: the socket's buffer is over its high-water mark. */
+  Writes = 4,
+}
 
 /** What a {@link Connection} reports to the object that owns it. */
 export interface ConnectionEvents {
@@ -23,6 +33,7 @@ export interface ConnectionEvents {
 }
 
 const kConnection = Symbol('wskit.connection');
+const EMPTY_CHUNK = new Uint8Array(0);
 type OwnedSocket = Socket & { [kConnection]: Connection };
 
 /**
@@ -45,6 +56,12 @@ export class Connection implements ProtocolSink {
   #pongTimer: NodeJS.Timeout | null = null;
   #sendQueue: WebSocketData[] | null = null;
   #queuedBytes = 0;
+  #readPause = 0;
+  /** Control frames (pongs) answered while the socket's buffer was not empty. */
+  #owedControl = 0;
+  readonly #maxOwedControl: number;
+  readonly #sendQueueLimit: number;
+  readonly #sendQueuePolicy: SendQueuePolicy;
 
   constructor(
     socket: Socket,
@@ -57,6 +74,9 @@ export class Connection implements ProtocolSink {
     this.#events = events;
     this.#compressor = compressor;
     this.#closeTimeout = settings.closeTimeout;
+    this.#maxOwedControl = settings.maxPendingControl;
+    this.#sendQueueLimit = settings.sendQueueLimit;
+    this.#sendQueuePolicy = settings.sendQueuePolicy;
     this.engine = new WebSocketProtocol(
       {
         role,
@@ -71,6 +91,10 @@ export class Connection implements ProtocolSink {
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
+    if (settings.idleTimeout > 0) {
+      socket.setTimeout(settings.idleTimeout);
+      socket.on('timeout', onSocketIdle);
+    }
     if (settings.heartbeat)
       this.#startHeartbeat(settings.heartbeat.interval, settings.heartbeat.timeout);
   }
@@ -91,8 +115,34 @@ export class Connection implements ProtocolSink {
     if (data.length > 0) this.engine.receive(data);
   }
 
-  /** Sends a message, after any `Blob` still being read, to keep order. */
+  /**
+   * Sends a message, after any `Blob` still being read, to keep order. Past the send queue
+   * limit, the `"refuse"` policy throws before anything is queued; the `"close"` policy sends
+   * and then drops the connection, as the WHATWG standard does when its buffer is full.
+   */
   send(data: WebSocketData): void {
+    const limit = this.#sendQueueLimit;
+    if (limit > 0 && this.#sendQueuePolicy === 'refuse') {
+      const size = byteSize(data);
+      if (this.bufferedAmount + size > limit) {
+        throw new WebSocketError(
+          'ERR_WS_BACKPRESSURE',
+          `send(): ${this.bufferedAmount} bytes are still waiting for the peer to read them and ` +
+            `${size} more would pass sendQueueLimit (${limit}); wait for bufferedAmount to fall ` +
+            '(or await sendAsync()) before sending more',
+        );
+      }
+    }
+    this.#sendNow(data);
+    if (limit > 0 && this.#sendQueuePolicy === 'close' && this.bufferedAmount > limit) {
+      this.#dropSlowPeer(
+        `${this.bufferedAmount} bytes wait for a peer that does not read them (sendQueueLimit ` +
+          `${limit}): the connection is dropped`,
+      );
+    }
+  }
+
+  #sendNow(data: WebSocketData): void {
     if (this.#sendQueue !== null || data instanceof Blob) {
       this.#enqueue(data);
       return;
@@ -125,6 +175,35 @@ export class Connection implements ProtocolSink {
     this.#armCloseTimer();
   }
 
+  /** Pauses reading for `reason`; reading resumes once every reason is lifted. */
+  pauseReading(reason: ReadPause): void {
+    if (this.#readPause === 0 && !this.socket.destroyed) this.socket.pause();
+    this.#readPause |= reason;
+  }
+
+  /** Lifts one reason for pausing; reading resumes when none is left. */
+  resumeReading(reason: ReadPause): void {
+    if (this.#readPause === 0) return;
+    this.#readPause &= ~reason;
+    if (this.#readPause === 0 && !this.socket.destroyed) this.socket.resume();
+  }
+
+  /**
+   * After a received chunk is handled: while the replies and messages we wrote are not leaving
+   * (the peer does not read), stop reading from the peer, so that what it sends cannot make us
+   * queue more answers. Reading resumes when the socket drains.
+   */
+  checkWriteBackpressure(): void {
+    const socket = this.socket;
+    if ((this.#readPause & ReadPause.Writes) !== 0 || socket.destroyed) return;
+    if (socket.writableLength <= socket.writableHighWaterMark) return;
+    this.pauseReading(ReadPause.Writes);
+    socket.once('drain', () => {
+      this.#owedControl = 0;
+      this.resumeReading(ReadPause.Writes);
+    });
+  }
+
   /** Destroys the socket at once, without a closing handshake. */
   terminate(): void {
     this.#closing = true;
@@ -132,6 +211,35 @@ export class Connection implements ProtocolSink {
     // Writes made while a received chunk is handled are corked; let them leave first.
     while (socket.writableCorked > 0) socket.uncork();
     socket.destroy();
+  }
+
+  /**
+   * `callback(true)` runs once everything sent so far has been handed to the operating system:
+   * after `Blob`s still being read and messages still being compressed are written, a write of
+   * nothing is queued behind them, and its completion says all before it left. `callback(false)`
+   * when the connection ends first.
+   */
+  onSent(callback: (sent: boolean) => void): void {
+    if (this.#sendQueue !== null || !this.engine.idle) {
+      if (this.#waitingForIdle === null) this.#waitingForIdle = [];
+      this.#waitingForIdle.push(callback);
+      return;
+    }
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) {
+      queueMicrotask(() => callback(false));
+      return;
+    }
+    socket.write(EMPTY_CHUNK, (error) => callback(!error));
+  }
+
+  #waitingForIdle: Array<(sent: boolean) => void> | null = null;
+
+  #releaseWaiting(): void {
+    const waiting = this.#waitingForIdle;
+    if (waiting === null || this.#sendQueue !== null || !this.engine.idle) return;
+    this.#waitingForIdle = null;
+    for (const callback of waiting) this.onSent(callback);
   }
 
   /** `callback` runs once the socket's write buffer is empty (or the socket is gone). */
@@ -170,6 +278,17 @@ export class Connection implements ProtocolSink {
   }
 
   onPing(payload: Uint8Array): void {
+    // The engine has just answered with a pong. Answers that do not leave are the peer's doing:
+    // a peer that pings without reading would otherwise make us hold every pong it is owed.
+    if (this.socket.writableLength > 0 && ++this.#owedControl > this.#maxOwedControl) {
+      this.engine.abort(
+        1008,
+        `the peer sent more than ${this.#maxOwedControl} pings without reading the pongs`,
+        'ERR_WS_BACKPRESSURE',
+      );
+      this.socket.destroy();
+      return;
+    }
     this.#events.onPing(payload);
   }
 
@@ -203,14 +322,15 @@ export class Connection implements ProtocolSink {
   }
 
   pause(): void {
-    this.socket.pause();
+    this.pauseReading(ReadPause.Engine);
   }
 
   resume(): void {
-    this.socket.resume();
+    this.resumeReading(ReadPause.Engine);
   }
 
   onIdle(): void {
+    this.#releaseWaiting();
     // A close frame queued behind a compression has now been written.
     if (this.engine.shouldCloseTransport && !this.socket.writableEnded) this.socket.end();
   }
@@ -224,6 +344,24 @@ export class Connection implements ProtocolSink {
     this.#events.onError(connectionErrorFrom(error, 'the connection'));
   }
 
+  /** Nothing was sent or received for `idleTimeout`: close as going away. */
+  idle(): void {
+    if (this.#closing || this.#closed) return;
+    this.close(1001, 'idle timeout');
+  }
+
+  /** The peer does not read what we send: report it and free the memory at once. */
+  #dropSlowPeer(message: string): void {
+    if (this.#closed || this.#failed) return;
+    this.#failed = true;
+    this.#closing = true;
+    this.#sendQueue = null;
+    this.#queuedBytes = 0;
+    this.#events.onClosing();
+    this.#events.onError(new ConnectionError('ERR_WS_BACKPRESSURE', message));
+    this.socket.destroy();
+  }
+
   /** The socket closed: stop the timers and report the close, once. */
   socketClosed(): void {
     this.#compressor?.close();
@@ -232,6 +370,9 @@ export class Connection implements ProtocolSink {
     this.#closed = true;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
+    const waiting = this.#waitingForIdle;
+    this.#waitingForIdle = null;
+    if (waiting) for (const callback of waiting) callback(false);
     const { code, reason, wasClean } = this.engine.closeResult;
     this.#events.onClosed(code, reason, wasClean);
   }
@@ -301,7 +442,10 @@ export class Connection implements ProtocolSink {
       if (typeof bytes === 'string') this.engine.sendText(bytes);
       else this.engine.sendBinary(bytes);
     }
-    if (this.#sendQueue === queue) this.#sendQueue = null;
+    if (this.#sendQueue === queue) {
+      this.#sendQueue = null;
+      this.#releaseWaiting();
+    }
   }
 }
 
@@ -309,11 +453,17 @@ function onSocketData(this: OwnedSocket, chunk: Buffer): void {
   // Replies written while this chunk is handled (pongs, echoes, close frames) leave in one
   // write instead of one per frame.
   this.cork();
+  const connection = this[kConnection];
   try {
-    this[kConnection].engine.receive(chunk);
+    connection.engine.receive(chunk);
   } finally {
     this.uncork();
   }
+  connection.checkWriteBackpressure();
+}
+
+function onSocketIdle(this: OwnedSocket): void {
+  this[kConnection].idle();
 }
 
 function onSocketEnd(this: OwnedSocket): void {

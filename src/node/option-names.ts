@@ -23,6 +23,10 @@ const CLIENT: Record<keyof WebSocketOptions, true> = {
   maxRedirects: true,
   reconnect: true,
   heartbeat: true,
+  idleTimeout: true,
+  sendQueueLimit: true,
+  sendQueuePolicy: true,
+  maxPendingPongs: true,
 };
 const SERVER: Record<keyof WebSocketServerOptions, true> = {
   port: true,
@@ -41,6 +45,12 @@ const SERVER: Record<keyof WebSocketServerOptions, true> = {
   maxHeaders: true,
   perMessageDeflate: true,
   heartbeat: true,
+  handshakeTimeout: true,
+  authenticateTimeout: true,
+  idleTimeout: true,
+  sendQueueLimit: true,
+  sendQueuePolicy: true,
+  maxPendingPongs: true,
 };
 const RECONNECT: Record<keyof ReconnectOptions, true> = {
   minDelay: true,

@@ -23,7 +23,7 @@ export interface WebSocketOptions {
   handshakeTimeout?: number;
   /** Milliseconds to wait for the peer to finish the closing handshake (default 30000; 0: no limit). */
   closeTimeout?: number;
-  /** Largest incoming message in bytes (default 100 MiB; 0: no limit); larger ones close with 1009. */
+  /** Largest incoming message in bytes (default 16 MiB; 0: no limit); larger ones close with 1009. */
   maxPayload?: number;
   /** Initial `binaryType` (default "blob"). */
   binaryType?: BinaryType;
@@ -39,7 +39,33 @@ export interface WebSocketOptions {
   reconnect?: boolean | ReconnectOptions;
   /** Ping the peer periodically and drop the connection when no pong answers in time. */
   heartbeat?: HeartbeatOptions;
+  /**
+   * Milliseconds without any byte sent or received after which the connection is closed with
+   * 1001 (default 0: never). Heartbeat pings count as traffic, so with `heartbeat` on this only
+   * ends connections whose peer stopped answering at the TCP level.
+   */
+  idleTimeout?: number;
+  /**
+   * Most bytes `send()` may leave waiting for a peer that does not read them (default 64 MiB;
+   * 0: no limit). What happens past it is `sendQueuePolicy`.
+   */
+  sendQueueLimit?: number;
+  /**
+   * Past `sendQueueLimit`: `"close"` (default) drops the connection with an `ERR_WS_BACKPRESSURE`
+   * error, as the WHATWG standard closes a socket whose buffer is full; `"refuse"` makes `send()`
+   * throw `ERR_WS_BACKPRESSURE` and keeps the connection.
+   */
+  sendQueuePolicy?: SendQueuePolicy;
+  /**
+   * Most pongs owed to a peer whose pings keep coming while it does not read our answers
+   * (default 256); past it the connection fails with 1008. Reading from such a peer already
+   * pauses while our writes do not leave; this bounds what one received chunk may queue.
+   */
+  maxPendingPongs?: number;
 }
+
+/** What `send()` does past `sendQueueLimit`: drop the connection, or throw and keep it. */
+export type SendQueuePolicy = 'close' | 'refuse';
 
 /** Automatic reconnection (the `reconnect` option). */
 export interface ReconnectOptions {
@@ -104,7 +130,7 @@ export interface WebSocketServerOptions {
   authenticate?: (request: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
   /** Picks one of the offered subprotocols, or false for none. Default: the first offered. */
   handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
-  /** Largest incoming message in bytes (default 100 MiB; 0: no limit). */
+  /** Largest incoming message in bytes (default 16 MiB; 0: no limit). */
   maxPayload?: number;
   /** `binaryType` of accepted sockets (default "nodebuffer"). */
   binaryType?: BinaryType;
@@ -118,6 +144,40 @@ export interface WebSocketServerOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Ping every client periodically; clients that miss the pong are dropped (and leave `clients`). */
   heartbeat?: HeartbeatOptions;
+  /**
+   * Milliseconds a client has to complete its opening handshake (default 10000; 0: no limit):
+   * from its TCP connection when this server owns the HTTP server, from the upgrade request
+   * otherwise, to the 101 answer. Slow or silent clients are disconnected.
+   */
+  handshakeTimeout?: number;
+  /**
+   * Milliseconds the `authenticate` hook has to decide (default 5000; 0: no limit); past it the
+   * client gets 503 and an `error` event says which hook was late.
+   */
+  authenticateTimeout?: number;
+  /**
+   * Milliseconds without any byte sent or received after which the connection is closed with
+   * 1001 (default 0: never). Heartbeat pings count as traffic, so with `heartbeat` on this only
+   * ends connections whose peer stopped answering at the TCP level.
+   */
+  idleTimeout?: number;
+  /**
+   * Most bytes `send()` may leave waiting for a peer that does not read them (default 64 MiB;
+   * 0: no limit). What happens past it is `sendQueuePolicy`.
+   */
+  sendQueueLimit?: number;
+  /**
+   * Past `sendQueueLimit`: `"close"` (default) drops the connection with an `ERR_WS_BACKPRESSURE`
+   * error, as the WHATWG standard closes a socket whose buffer is full; `"refuse"` makes `send()`
+   * throw `ERR_WS_BACKPRESSURE` and keeps the connection.
+   */
+  sendQueuePolicy?: SendQueuePolicy;
+  /**
+   * Most pongs owed to a peer whose pings keep coming while it does not read our answers
+   * (default 256); past it the connection fails with 1008. Reading from such a peer already
+   * pauses while our writes do not leave; this bounds what one received chunk may queue.
+   */
+  maxPendingPongs?: number;
 }
 
 /** Every default of the client and server options, in one place. */
@@ -125,6 +185,12 @@ export const DEFAULTS = Object.freeze({
   handshakeTimeout: 30_000,
   closeTimeout: 30_000,
   maxPayload: DEFAULT_MAX_PAYLOAD,
+  serverHandshakeTimeout: 10_000,
+  authenticateTimeout: 5_000,
+  idleTimeout: 0,
+  sendQueueLimit: 64 * 1024 * 1024,
+  sendQueuePolicy: 'close' as SendQueuePolicy,
+  maxPendingPongs: 256,
   clientBinaryType: 'blob' as BinaryType,
   serverBinaryType: 'nodebuffer' as BinaryType,
   /** Clients offer permessage-deflate unless told not to; servers accept it only when told to. */
@@ -166,6 +232,13 @@ export interface ConnectionSettings {
   /** Milliseconds to wait for the closing handshake to finish; 0 for no limit. */
   closeTimeout: number;
   heartbeat: ResolvedHeartbeat | null;
+  /** Milliseconds without traffic before closing with 1001; 0 for never. */
+  idleTimeout: number;
+  /** Bytes that may wait for the peer to read them; 0 for no limit. */
+  sendQueueLimit: number;
+  sendQueuePolicy: SendQueuePolicy;
+  /** Pongs that may be owed to a peer that does not read before failing with 1008. */
+  maxPendingControl: number;
 }
 
 /** Client options after defaults and validation. */
@@ -184,6 +257,10 @@ export interface ResolvedServerOptions extends ConnectionSettings {
   perMessageDeflate: PerMessageDeflateOptions | null;
   maxHeaders: number;
   clientTracking: boolean;
+  /** Milliseconds to complete the opening handshake; 0 for no limit. */
+  handshakeTimeout: number;
+  /** Milliseconds the `authenticate` hook may take; 0 for no limit. */
+  authenticateTimeout: number;
 }
 
 /**
@@ -229,6 +306,7 @@ export function resolveClientOptions(
     maxPayload: nonNegative('maxPayload', options.maxPayload, DEFAULTS.maxPayload),
     closeTimeout: nonNegative('closeTimeout', options.closeTimeout, DEFAULTS.closeTimeout),
     heartbeat: resolveHeartbeat(options.heartbeat),
+    ...resolveLimits(options),
     perMessageDeflate: deflate,
     reconnect: resolveReconnect(options.reconnect),
     handshake: {
@@ -268,10 +346,55 @@ export function resolveServerOptions(options: WebSocketServerOptions): ResolvedS
     maxPayload: nonNegative('maxPayload', options.maxPayload, DEFAULTS.maxPayload),
     closeTimeout: nonNegative('closeTimeout', options.closeTimeout, DEFAULTS.closeTimeout),
     heartbeat: resolveHeartbeat(options.heartbeat),
+    ...resolveLimits(options),
+    handshakeTimeout: nonNegative(
+      'handshakeTimeout',
+      options.handshakeTimeout,
+      DEFAULTS.serverHandshakeTimeout,
+    ),
+    authenticateTimeout: nonNegative(
+      'authenticateTimeout',
+      options.authenticateTimeout,
+      DEFAULTS.authenticateTimeout,
+    ),
     perMessageDeflate: resolveDeflate(options.perMessageDeflate, DEFAULTS.serverPerMessageDeflate),
     maxHeaders,
     clientTracking: options.clientTracking ?? DEFAULTS.clientTracking,
   };
+}
+
+/** The resource limits both sides share. */
+function resolveLimits(options: {
+  idleTimeout?: number;
+  sendQueueLimit?: number;
+  sendQueuePolicy?: SendQueuePolicy;
+  maxPendingPongs?: number;
+}): Pick<
+  ConnectionSettings,
+  'idleTimeout' | 'sendQueueLimit' | 'sendQueuePolicy' | 'maxPendingControl'
+> {
+  const policy = options.sendQueuePolicy ?? DEFAULTS.sendQueuePolicy;
+  if (policy !== 'close' && policy !== 'refuse') {
+    throw new TypeError(`sendQueuePolicy must be "close" or "refuse" (got ${String(policy)})`);
+  }
+  return {
+    idleTimeout: nonNegative('idleTimeout', options.idleTimeout, DEFAULTS.idleTimeout),
+    sendQueueLimit: nonNegative('sendQueueLimit', options.sendQueueLimit, DEFAULTS.sendQueueLimit),
+    sendQueuePolicy: policy,
+    maxPendingControl: positiveInteger(
+      'maxPendingPongs',
+      options.maxPendingPongs,
+      DEFAULTS.maxPendingPongs,
+    ),
+  };
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TypeError(`${name} must be a whole number >= 1 (got ${String(value)})`);
+  }
+  return value;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {

@@ -59,6 +59,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   #state: 'running' | 'closing' | 'closed' = 'running';
   #onUpgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | null = null;
   #pendingHandshakes = new Set<Socket>();
+  /** Sockets still in their opening handshake, each with the timer that bounds it. */
+  #handshakeTimers = new Map<Socket, NodeJS.Timeout>();
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
@@ -81,6 +83,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       // One more than allowed, so that an upgrade with too many headers is seen and refused.
       server.maxHeadersCount = this.#settings.maxHeaders + 1;
       this.#ownsServer = true;
+      // The handshake clock starts at the TCP connection: a client that sends its request head
+      // slowly, or never, is dropped after handshakeTimeout instead of Node's own, much later
+      // header timeout.
+      if (this.#settings.handshakeTimeout > 0) server.on('connection', this.#armHandshakeTimer);
       server.listen(options.port, options.host, options.backlog);
     } else {
       server = options.server!;
@@ -106,6 +112,26 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   #onListening = () => this.emit('listening');
+
+  #armHandshakeTimer = (socket: Socket): void => {
+    if (this.#handshakeTimers.has(socket)) return;
+    const timer = setTimeout(this.#handshakeTimedOut, this.#settings.handshakeTimeout, socket);
+    timer.unref();
+    this.#handshakeTimers.set(socket, timer);
+  };
+
+  #handshakeTimedOut = (socket: Socket): void => {
+    this.#handshakeTimers.delete(socket);
+    this.#pendingHandshakes.delete(socket);
+    socket.destroy();
+  };
+
+  #handshakeDone(socket: Socket): void {
+    const timer = this.#handshakeTimers.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#handshakeTimers.delete(socket);
+  }
   #onError = (error: Error) => {
     const mapped = connectionErrorFrom(error, 'WebSocketServer');
     if (this.listenerCount('error') > 0) this.emit('error', mapped);
@@ -136,6 +162,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     callback: (socket: WebSocket, request: IncomingMessage) => void,
   ): void {
     socket.on('error', onHandshakeSocketError);
+    if (this.#settings.handshakeTimeout > 0) this.#armHandshakeTimer(socket);
     if (this.#state !== 'running') {
       this.#reject(socket, 503, 'the server is shutting down');
       return;
@@ -184,6 +211,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         this.#reject(socket, 503, 'the server is shutting down');
         return;
       }
+      this.#handshakeDone(socket);
       const accepted = handshake.accept({ protocol });
       socket.removeListener('error', onHandshakeSocketError);
       socket.setNoDelay(true);
@@ -219,8 +247,33 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       this.#hookFailed(socket, 'authenticate', error);
       return;
     }
+    let decided = false;
+    const limit = this.#settings.authenticateTimeout;
+    const timer =
+      limit > 0 && result instanceof Promise
+        ? setTimeout(() => {
+            if (decided) return;
+            decided = true;
+            this.#pendingHandshakes.delete(socket);
+            this.#reject(socket, 503, 'authentication did not answer in time');
+            const error = new ConnectionError(
+              'ERR_WS_TIMEOUT',
+              `the authenticate hook did not decide within ${limit} ms (authenticateTimeout); ` +
+                'the client was answered 503',
+            );
+            if (this.listenerCount('error') > 0) this.emit('error', error);
+          }, limit)
+        : null;
+    timer?.unref();
+    const decide = (): boolean => {
+      if (decided) return false;
+      decided = true;
+      if (timer) clearTimeout(timer);
+      return true;
+    };
     Promise.resolve(result).then(
       (verdict) => {
+        if (!decide()) return;
         if (verdict === true || verdict === undefined) return complete();
         this.#pendingHandshakes.delete(socket);
         try {
@@ -232,6 +285,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         }
       },
       (error: unknown) => {
+        if (!decide()) return;
         this.#pendingHandshakes.delete(socket);
         this.#hookFailed(socket, 'authenticate', error);
       },
@@ -291,6 +345,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       }
     }
     for (const socket of this.#pendingHandshakes) socket.destroy();
+    for (const timer of this.#handshakeTimers.values()) clearTimeout(timer);
+    this.#handshakeTimers.clear();
     for (const client of this.clients) client.close(1001, 'server shutting down');
     this.#maybeFinishClose();
   }
@@ -329,6 +385,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
 
   /** Writes a refusal and closes the socket. */
   #endWith(socket: Socket, response: string): void {
+    this.#handshakeDone(socket);
     if (socket.destroyed) return;
     socket.on('error', onHandshakeSocketError);
     socket.end(response);

@@ -17,7 +17,7 @@ import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
 import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
 import { buildRequest, clientHandshake } from './client-handshake.js';
-import { Connection, type ConnectionEvents } from './connection.js';
+import { Connection, type ConnectionEvents, ReadPause } from './connection.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { iterateMessages } from './iterate.js';
 import { nodePlatform } from './node-platform.js';
@@ -383,14 +383,42 @@ export class WebSocket extends WebSocketEventTarget {
     this.#connection!.engine.pong(typeof data === 'string' ? data : toBytes(data));
   }
 
+  /**
+   * Sends like {@link send} and resolves once the message has been handed to the operating
+   * system (Node extension): `await ws.sendAsync(data)` in a loop paces a producer to the peer's
+   * reading speed, so `bufferedAmount` never grows past one message. Rejects with the typed
+   * error when the connection closes before that, and throws as `send()` does.
+   */
+  sendAsync(data: WebSocketData): Promise<void> {
+    this.send(data);
+    const connection = this.#connection;
+    if (connection === null || this.#readyState !== OPEN) {
+      return Promise.reject(
+        new WebSocketError('ERR_WS_NOT_SENT', 'the connection closed before the message was sent'),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      connection.onSent((sent) =>
+        sent
+          ? resolve()
+          : reject(
+              new WebSocketError(
+                'ERR_WS_NOT_SENT',
+                'the connection closed before the message was sent',
+              ),
+            ),
+      );
+    });
+  }
+
   /** Stops reading from the connection (Node extension): flow control for slow consumers. */
   pause(): void {
-    this.#connection?.socket.pause();
+    this.#connection?.pauseReading(ReadPause.User);
   }
 
   /** Resumes reading after {@link pause}. */
   resume(): void {
-    this.#connection?.socket.resume();
+    this.#connection?.resumeReading(ReadPause.User);
   }
 
   /** Destroys the connection at once, without a closing handshake (Node extension); close is 1006. */

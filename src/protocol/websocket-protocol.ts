@@ -1,4 +1,4 @@
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, type WebSocketErrorCode } from '../errors.js';
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
 import {
   type CloseResult,
@@ -52,15 +52,19 @@ export interface ProtocolSink {
 /** Settings of a {@link WebSocketProtocol}. */
 export interface ProtocolOptions {
   role: Role;
-  /** Largest incoming message in bytes; 0 for no limit. Default 100 MiB. */
+  /** Largest incoming message in bytes; 0 for no limit. Default 16 MiB. */
   maxPayload?: number;
   platform?: Platform;
   /** A negotiated per-message compression extension (permessage-deflate). */
   compressor?: MessageCompressor;
 }
 
-/** Default `maxPayload`: 100 MiB. */
-export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+/**
+ * Default `maxPayload`: 16 MiB. Every connection may hold this much for an unfinished message,
+ * so the default bounds what a crowd of peers can make a server hold (100 of them at 100 MiB
+ * would be 10 GiB); applications with larger messages raise it.
+ */
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 export { MAX_CLOSE_REASON_BYTES } from './close-lifecycle.js';
 
 /** Unmasked payloads up to this size are copied behind their header: one buffer, one write. */
@@ -270,6 +274,16 @@ export class WebSocketProtocol implements FrameSink {
   }
 
   /**
+   * Fails the connection for a reason the transport detected, such as a peer that never reads
+   * (RFC 6455 section 7.1.7): a close frame with `closeCode` and a reason naming the failure is
+   * written if none was, and `onError` reports it. Does nothing once the connection failed or
+   * the peer's close arrived.
+   */
+  abort(closeCode: number, message: string, code: WebSocketErrorCode): void {
+    this.fail(closeCode, message, code);
+  }
+
+  /**
    * Encodes one unmasked frame: what a server writes to many clients when it broadcasts,
    * so the frame is built once and written to each (see {@link sendRaw}).
    */
@@ -397,6 +411,7 @@ export class WebSocketProtocol implements FrameSink {
         this.fail(
           error?.closeCode ?? CloseCode.InvalidPayload,
           error?.message ?? 'decompression failed',
+          error?.code ?? 'ERR_WS_INVALID_COMPRESSED_DATA',
         );
         return;
       }
@@ -498,23 +513,20 @@ export class WebSocketProtocol implements FrameSink {
     this.sink.onClose(code, reason);
   }
 
-  private fail(closeCode: number, message: string): void {
+  private fail(closeCode: number, message: string, code?: WebSocketErrorCode): void {
     if (this._failed || this._closeReceived) return;
     this._failed = true;
     this.parser.stop();
     this.fragments = [];
     this.backlog = [];
     this.outQueue = null;
+    const error = new ProtocolError(closeCode, message, code);
     if (!this._closeSent || this.closePending) {
-      const reason =
-        closeCode === CloseCode.MessageTooBig
-          ? 'message too big'
-          : closeCode === CloseCode.InvalidPayload
-            ? 'invalid UTF-8'
-            : 'protocol error';
+      // The reason names the actual failure, so the peer's logs say what went wrong.
+      const reason = closeReasonOf(error.code);
       this.writeClose(closeCode, reason, reason.length);
     }
-    this.sink.onError(new ProtocolError(closeCode, message));
+    this.sink.onError(error);
   }
 
   /** Whether `data` has at least `bytes` bytes (UTF-8 for text), measuring only when needed. */
@@ -635,3 +647,19 @@ function ownCopy(data: Uint8Array | string): Uint8Array | string {
 }
 /** Marks a queued pre-encoded frame (not an opcode). */
 const RAW = -1;
+
+/** The close reason sent for a failure: short (it must fit in 123 bytes) and specific. */
+function closeReasonOf(code: WebSocketErrorCode): string {
+  switch (code) {
+    case 'ERR_WS_MESSAGE_TOO_BIG':
+      return 'message too big';
+    case 'ERR_WS_INVALID_UTF8':
+      return 'invalid UTF-8';
+    case 'ERR_WS_INVALID_COMPRESSED_DATA':
+      return 'invalid compressed data';
+    case 'ERR_WS_BACKPRESSURE':
+      return 'peer does not read';
+    default:
+      return 'protocol error';
+  }
+}

@@ -191,10 +191,10 @@ describe('5.2 maxPayload (1009)', () => {
       assert.deepEqual(engine.sink.events, [{ type: 'message', data: payload, binary: true }]);
     });
 
-    it(`${role}: the default maxPayload is 100 MiB`, () => {
+    it(`${role}: the default maxPayload is 16 MiB`, () => {
       const engine = createEngine(role);
       engine.ws.receive(
-        peerFrame(role, { opcode: Op.Binary, declaredLength: 100 * 1024 * 1024 + 1 }),
+        peerFrame(role, { opcode: Op.Binary, declaredLength: 16 * 1024 * 1024 + 1 }),
       );
       assertFailed(engine, 1009);
     });

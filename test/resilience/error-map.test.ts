@@ -101,6 +101,8 @@ const EXPECTED: Record<WebSocketErrorCode, QtName> = {
   ERR_WS_PROTOCOL: 'UnknownSocketError',
   ERR_WS_INVALID_UTF8: 'UnknownSocketError',
   ERR_WS_MESSAGE_TOO_BIG: 'UnknownSocketError',
+  ERR_WS_INVALID_COMPRESSED_DATA: 'UnknownSocketError',
+  ERR_WS_BACKPRESSURE: 'SocketResourceError',
   ERR_WS_UNKNOWN: 'UnknownSocketError',
 };
 

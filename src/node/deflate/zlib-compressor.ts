@@ -191,7 +191,14 @@ export class NodeDeflateCompressor implements MessageCompressor {
         chunks.push(chunk);
       };
       const onError = (error: Error) => {
-        finish(new ProtocolError(1007, `invalid compressed data: ${error.message}`), null);
+        finish(
+          new ProtocolError(
+            1007,
+            `invalid compressed data: ${error.message}`,
+            'ERR_WS_INVALID_COMPRESSED_DATA',
+          ),
+          null,
+        );
       };
       inflate.on('data', onData);
       inflate.on('error', onError);

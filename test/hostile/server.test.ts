@@ -1,0 +1,157 @@
+// Hostile peers against a wskit server in a child process with a 64 MiB heap: each attack must
+// end with the offender closed for a specific reason while the process lives on with bounded
+// memory.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { findClose, flood, frame, HEAP_MIB, rawConnect, rawUpgrade, Target } from './harness.js';
+
+const T = { timeout: 60_000 };
+const MiB = 1024 * 1024;
+const targets: Target[] = [];
+
+async function server(options: Record<string, unknown> = {}) {
+  const target = new Target({ role: 'server', library: 'wskit', options });
+  targets.push(target);
+  return { target, port: await target.port() };
+}
+
+after(async () => {
+  await Promise.all(targets.map((t) => t.stop()));
+});
+
+async function assertHealthy(target: Target): Promise<void> {
+  assert.ok(target.alive, 'the server process is still running');
+  const { heapUsed } = await target.memory();
+  assert.ok(heapUsed < HEAP_MIB * MiB * 0.75, `heap in use stays bounded (${heapUsed} bytes)`);
+}
+
+describe('hostile peers against the server', () => {
+  it(
+    'one message as 1-byte continuation frames that never ends: 1009 at maxPayload',
+    T,
+    async () => {
+      const { target, port } = await server({ maxPayload: MiB });
+      const client = await rawUpgrade(port);
+      let sent = 0;
+      const one = new Uint8Array([0x61]);
+      const written = await flood(
+        client.socket,
+        () => {
+          // Up to 4 MiB of payload: four times the limit.
+          if (sent >= 4 * MiB) return null;
+          return frame(sent++ === 0 ? 0x1 : 0x0, one, { fin: false });
+        },
+        40_000,
+      );
+      await client.closed;
+      const error = await target.waitFor((m) => m.type === 'error', 5000, 'the error');
+      assert.equal(error.closeCode, 1009);
+      assert.equal(error.code, 'ERR_WS_MESSAGE_TOO_BIG');
+      assert.equal(findClose(client.received())?.code, 1009);
+      assert.ok(written < 4 * MiB, `closed before the flood ended (${written} frames written)`);
+      await assertHealthy(target);
+    },
+  );
+
+  it('200,000 zero-length continuation frames hold no memory', T, async () => {
+    const { target, port } = await server({ maxPayload: MiB });
+    const client = await rawUpgrade(port);
+    let sent = 0;
+    const empty = new Uint8Array(0);
+    await flood(
+      client.socket,
+      () => (sent >= 200_000 ? null : frame(sent++ === 0 ? 0x2 : 0x0, empty, { fin: false })),
+      30_000,
+    );
+    // 200,000 empty fragments hold no payload: the server keeps the connection and its heap small.
+    await assertHealthy(target);
+    client.socket.destroy();
+  });
+
+  it('a million pings from a peer that never reads: reading pauses, then 1008', T, async () => {
+    const { target, port } = await server();
+    const client = await rawUpgrade(port);
+    client.socket.pause(); // never read the pongs
+    let sent = 0;
+    const payload = new Uint8Array(125).fill(0x70);
+    const ping = frame(0x9, payload);
+    await flood(client.socket, () => (sent++ >= 1_000_000 ? null : ping), 40_000);
+    const error = await target.waitFor((m) => m.type === 'error', 20_000, 'the error');
+    assert.equal(error.closeCode, 1008);
+    assert.equal(error.code, 'ERR_WS_BACKPRESSURE');
+    await target.waitFor((m) => m.type === 'close', 5000, 'the close');
+    assert.ok(sent < 1_000_000, `the server stopped the flood (${sent} pings sent)`);
+    await assertHealthy(target);
+    client.socket.destroy();
+  });
+
+  it(
+    'a client that never reads while the application sends 1 GiB: dropped at sendQueueLimit',
+    T,
+    async () => {
+      const attacker = new Target({
+        role: 'server',
+        library: 'wskit',
+        options: { sendQueueLimit: 8 * MiB },
+        sendOnOpen: { size: MiB, count: 1024 },
+      });
+      targets.push(attacker);
+      const sendingPort = await attacker.port();
+      const client = await rawUpgrade(sendingPort);
+      client.socket.pause();
+      const error = await attacker.waitFor((m) => m.type === 'error', 20_000, 'the error');
+      assert.equal(error.code, 'ERR_WS_BACKPRESSURE');
+      const close = await attacker.waitFor((m) => m.type === 'close', 5000, 'the close');
+      assert.equal(close.code, 1006);
+      await assertHealthy(attacker);
+      const { rss } = await attacker.memory();
+      assert.ok(rss < 200 * MiB, `RSS stays far below the 1 GiB sent (${rss} bytes)`);
+      client.socket.destroy();
+    },
+  );
+
+  it(
+    'a handshake sent one byte at a time (slow loris): dropped at handshakeTimeout',
+    T,
+    async () => {
+      const { target, port } = await server({ handshakeTimeout: 500 });
+      const { socket, closed } = await rawConnect(port);
+      const request = 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nX-Slow: ';
+      let i = 0;
+      const timer = setInterval(() => {
+        if (!socket.destroyed) socket.write(request[i++ % request.length]!);
+      }, 50);
+      const started = Date.now();
+      await closed;
+      clearInterval(timer);
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 5000, `dropped after ${elapsed} ms (handshakeTimeout 500)`);
+      await assertHealthy(target);
+    },
+  );
+
+  it('a connection that sends nothing at all: dropped at handshakeTimeout', T, async () => {
+    const { target, port } = await server({ handshakeTimeout: 300 });
+    const { closed } = await rawConnect(port);
+    const answer = await closed;
+    assert.equal(answer, '', 'no answer, just the close');
+    await assertHealthy(target);
+  });
+
+  it('corrupt compressed data: 1007 "invalid compressed data", its own error code', T, async () => {
+    const { target, port } = await server({ perMessageDeflate: true });
+    const client = await rawUpgrade(port, { 'Sec-WebSocket-Extensions': 'permessage-deflate' });
+    // A deflate block of the reserved type 3 (RFC 1951 section 3.2.3): no inflater accepts it.
+    const corrupt = Buffer.from([0x07, 0x00, 0x00]);
+    client.socket.write(frame(0x1, corrupt, { rsv1: true }));
+    await client.closed;
+    const error = await target.waitFor((m) => m.type === 'error', 5000, 'the error');
+    assert.equal(error.closeCode, 1007);
+    assert.equal(error.code, 'ERR_WS_INVALID_COMPRESSED_DATA');
+    assert.deepEqual(findClose(client.received()), {
+      code: 1007,
+      reason: 'invalid compressed data',
+    });
+    await assertHealthy(target);
+  });
+});
