@@ -3,12 +3,11 @@
  * The sans-I/O engine is available separately as `wskit/protocol`.
  */
 
+export { SOCKET_ERROR_BY_CODE, socketErrorOf } from './dialects/qt/socket-error.js';
 export {
   ConnectionError,
   HandshakeError,
   ProtocolError,
-  SOCKET_ERROR_BY_CODE,
-  socketErrorOf,
   WebSocketError,
   type WebSocketErrorCode,
 } from './errors.js';

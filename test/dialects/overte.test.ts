@@ -607,11 +607,11 @@ describe("Overte WebSocket: the seed's members", { timeout: 60_000 }, () => {
     assert.equal((await rec.next('close')).code, 1006);
   });
 
-  it('onerror receives -1 (UnknownSocketError) when the server refuses the handshake', async (t) => {
+  it('onerror receives 0 (ConnectionRefusedError, as Qt) when the server refuses the handshake', async (t) => {
     const e = env(t);
     const server = await e.loggedServer({ authenticate: () => ({ status: 403, body: 'no' }) });
     const rec = new Recorder(e.overte(server.url));
-    assert.equal(await rec.next('error'), SocketError.UnknownSocketError);
+    assert.equal(await rec.next('error'), SocketError.ConnectionRefusedError);
     assert.equal((await rec.next('close')).code, 1006);
     assert.deepEqual(rec.order, ['error', 'close']);
   });

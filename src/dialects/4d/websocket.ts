@@ -4,6 +4,8 @@
  * delivers the handler's callbacks one at a time, in order, never re-entrantly and never before
  * `WebSocket.new()` has returned.
  */
+
+import { callUserCode, isBinary, jsonText, toBytes, utf8Length } from '../shared.js';
 import type {
   PortCloseEvent,
   PortErrorEvent,
@@ -101,30 +103,9 @@ const DATA_TYPES: readonly string[] = ['text', 'blob', 'object'];
 const OPEN_EVENT: FourDOpenEvent = Object.freeze({ type: 'open' });
 const EMPTY_HANDLER: FourDConnectionHandler = Object.freeze({});
 const utf8Decoder = new TextDecoder();
-const utf8Encoder = new TextEncoder();
 /** Guards the constructor: instances come from `WebSocket.new()` only. */
 const CONSTRUCT = Symbol('FourDWebSocket.construct');
 let lastId = 0;
-
-/** Reports a callback's exception without stopping delivery: `reportError`, or an async throw. */
-function report(error: unknown): void {
-  const reportError = (globalThis as { reportError?: (error: unknown) => void }).reportError;
-  if (typeof reportError === 'function') reportError(error);
-  else
-    queueMicrotask(() => {
-      throw error;
-    });
-}
-
-function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return data instanceof ArrayBuffer
-    ? new Uint8Array(data)
-    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function isBinary(data: unknown): data is ArrayBuffer | ArrayBufferView {
-  return data instanceof ArrayBuffer || ArrayBuffer.isView(data);
-}
 
 /**
  * 4D's `WebSocket` class. Use the subclass of an entry point: `WebSocket` from `wskit/4d`
@@ -217,7 +198,6 @@ export class FourDWebSocketBase {
     this.#handler = handler;
     this.#dataType = dataType;
     this.#id = ++lastId;
-    socket.binaryType = 'arraybuffer';
     socket.addEventListener('open', () => {
       this.#opened = true;
       this.#deliver('onOpen', OPEN_EVENT);
@@ -272,12 +252,12 @@ export class FourDWebSocketBase {
       return;
     }
     let data: string | ArrayBuffer | ArrayBufferView | Blob;
-    if (typeof message === 'string' || message instanceof Blob || isBinary(message)) {
+    if (typeof message === 'string' || isBinary(message)) {
       data = message;
     } else {
       let text: string | undefined;
       try {
-        text = JSON.stringify(message);
+        text = jsonText(message);
       } catch (error) {
         this.#error(
           FourDErrorCode.SEND_FAILED,
@@ -327,7 +307,7 @@ export class FourDWebSocketBase {
       }
     }
     const text = reason === undefined || reason === null ? '' : String(reason);
-    const size = utf8Encoder.encode(text).byteLength;
+    const size = utf8Length(text);
     if (size > 123) {
       throw new RangeError(`terminate(): reason is ${size} UTF-8 bytes long; at most 123 fit`);
     }
@@ -346,20 +326,11 @@ export class FourDWebSocketBase {
     const raw = event.data;
     const dataType = this.#dataType;
     let data: unknown;
+    const bytes = typeof raw === 'string' ? null : toBytes(raw);
     if (dataType === 'blob') {
-      data =
-        raw instanceof Blob
-          ? raw
-          : new Blob([
-              raw instanceof ArrayBuffer
-                ? raw
-                : isBinary(raw)
-                  ? new Uint8Array(bytesOf(raw))
-                  : String(raw),
-            ]);
+      data = new Blob([bytes === null ? String(raw) : new Uint8Array(bytes)]);
     } else {
-      const text =
-        typeof raw === 'string' ? raw : isBinary(raw) ? utf8Decoder.decode(raw) : String(raw);
+      const text = bytes === null ? String(raw) : utf8Decoder.decode(bytes);
       if (dataType === 'text') {
         data = text;
       } else {
@@ -434,10 +405,6 @@ export class FourDWebSocketBase {
       | ((this: FourDConnectionHandler, ws: FourDWebSocketBase, event: object) => unknown)
       | undefined;
     if (typeof callback !== 'function') return;
-    try {
-      callback.call(handler, this, item.event);
-    } catch (error) {
-      report(error);
-    }
+    callUserCode(`the handler's ${item.name}`, callback, handler, this, item.event);
   };
 }

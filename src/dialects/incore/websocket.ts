@@ -1,5 +1,8 @@
-import { socketErrorOf, type WebSocketError, type WebSocketErrorCode } from '../../errors.js';
+import type { WebSocketError, WebSocketErrorCode } from '../../errors.js';
+import { backoff } from '../../web/backoff.js';
 import { Signal } from '../qt/signal.js';
+import { socketErrorOfFailure, socketErrorOfUrl } from '../qt/socket-error.js';
+import { toArrayBuffer, toBytes, utf8Length } from '../shared.js';
 import type {
   PortCloseEvent,
   PortErrorEvent,
@@ -97,24 +100,6 @@ const TLS_CODES = new Set<WebSocketErrorCode>([
   'ERR_WS_TLS_INTERNAL',
 ]);
 const MAX_RECONNECT_DELAY = 30_000;
-const encoder = new TextEncoder();
-
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof data === 'string') return encoder.encode(data);
-  throw new TypeError('expected an ArrayBuffer, a typed array or a string');
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
-    ? bytes.buffer
-    : (bytes.slice().buffer as ArrayBuffer);
-}
-
 /**
  * InCore's `WebSocket` object (InCore.Foundation 2.5, Qt lineage) on wskit. Two ways to use it,
  * as the InCore documentation says: messages (`connectToHost()`, `sendTextMessage()`,
@@ -426,12 +411,11 @@ export class InCoreWebSocketBase {
       this.#fail(
         InCoreError.IpSocketError,
         `invalid URL "${this.#url}": ${(cause as Error).message}`,
-        -1,
+        socketErrorOfUrl(this.#url),
         null,
       );
       return;
     }
-    socket.binaryType = 'arraybuffer';
     this.#socket = socket;
     this.#setState(InCoreState.Connecting);
     let failure: unknown;
@@ -472,7 +456,7 @@ export class InCoreWebSocketBase {
       this.#closeRequested = null;
       this.#setState(InCoreState.Closed);
       this.#derivedChanged();
-      if (failed) this.#reportSocketFailure(failure, event);
+      if (failed) this.#reportSocketFailure(failure, event, wasOpen);
       if (wasOpen) this.disconnected.emit();
       if (failed && this.#autoConnect) this.#scheduleReconnect();
     });
@@ -493,7 +477,7 @@ export class InCoreWebSocketBase {
     if (!socket) return -1;
     const text = String(message);
     socket.send(text);
-    return encoder.encode(text).length;
+    return utf8Length(text);
   }
 
   /**
@@ -764,7 +748,7 @@ export class InCoreWebSocketBase {
     if (sslText !== null) this.sslErrorOccurred.emit(sslText);
   }
 
-  #reportSocketFailure(failure: unknown, event: PortCloseEvent): void {
+  #reportSocketFailure(failure: unknown, event: PortCloseEvent, opened: boolean): void {
     const code = (failure as WebSocketError | undefined)?.code;
     const message =
       failure instanceof Error
@@ -775,16 +759,19 @@ export class InCoreWebSocketBase {
     if (code !== undefined && TLS_CODES.has(code)) {
       this.#fail(InCoreError.SslError, message, null, message);
     } else {
-      const number =
-        failure instanceof Error ? socketErrorOf(failure) : event.code === 1006 ? 1 : -1;
-      this.#fail(InCoreError.IpSocketError, message, number, null);
+      this.#fail(InCoreError.IpSocketError, message, socketErrorOfFailure(failure, opened), null);
     }
   }
 
   #scheduleReconnect(): void {
     this.#cancelReconnect();
-    const delay = Math.min(MAX_RECONNECT_DELAY, this.#reconnectDelay * 2 ** this.#reconnectAttempt);
     this.#reconnectAttempt++;
+    const delay = backoff(this.#reconnectAttempt, {
+      minDelay: this.#reconnectDelay,
+      maxDelay: MAX_RECONNECT_DELAY,
+      factor: 2,
+      jitter: 0,
+    });
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       if (this.#autoConnect && this.#socket === null && this.#url !== '') this.connectToHost();

@@ -2,6 +2,11 @@ import { WebSocketServer as CoreWebSocketServer } from '../../node/websocket-ser
 import { Signal } from '../qt/signal.js';
 import { WebSocket } from './node-websocket.js';
 
+/** The options of {@link WebSocketServer}. */
+export interface WebSocketServerOptions {
+  port?: number;
+}
+
 function ignore(): void {}
 
 /**

@@ -1,10 +1,12 @@
-import { socketErrorOf } from '../../errors.js';
-import type {
-  PortCloseEvent,
-  PortErrorEvent,
-  PortMessageEvent,
-  PortSocket,
-  SocketFactory,
+import { socketErrorOfFailure } from '../qt/socket-error.js';
+import { callUserCode, isBinary, jsonText } from '../shared.js';
+import {
+  adoptSocket,
+  type PortCloseEvent,
+  type PortErrorEvent,
+  type PortMessageEvent,
+  type PortSocket,
+  type SocketFactory,
 } from '../socket-port.js';
 import { CloseCode, ReadyState, SocketError } from './enums.js';
 
@@ -63,14 +65,6 @@ function isPortSocket(value: unknown): value is PortSocket {
     typeof v.addEventListener === 'function' &&
     typeof v.removeEventListener === 'function' &&
     typeof v.readyState === 'number'
-  );
-}
-
-function isBinary(value: object): value is ArrayBuffer | ArrayBufferView | Blob {
-  return (
-    value instanceof ArrayBuffer ||
-    ArrayBuffer.isView(value) ||
-    (typeof Blob === 'function' && value instanceof Blob)
   );
 }
 
@@ -142,8 +136,7 @@ export class OverteWebSocketBase {
     if (urlOrWebSocket instanceof OverteWebSocketBase) {
       this.#socket = urlOrWebSocket.#socket;
     } else if (isPortSocket(urlOrWebSocket)) {
-      this.#socket = urlOrWebSocket;
-      this.#socket.binaryType = 'arraybuffer';
+      this.#socket = adoptSocket(urlOrWebSocket);
     } else if (typeof urlOrWebSocket === 'string' || urlOrWebSocket instanceof URL) {
       const factory = (this.constructor as typeof OverteWebSocketBase).factory;
       if (typeof factory !== 'function') {
@@ -162,20 +155,36 @@ export class OverteWebSocketBase {
       throw new TypeError('new WebSocket() needs a URL or an existing WebSocket to wrap');
     }
     const socket = this.#socket;
-    socket.addEventListener('open', () => this.#onopen?.call(this));
+    let opened = socket.readyState === ReadyState.OPEN;
+    socket.addEventListener('open', () => {
+      opened = true;
+      if (this.#onopen !== null) callUserCode('onopen', this.#onopen, this);
+    });
     socket.addEventListener('message', (event: PortMessageEvent) => {
       const handler = this.#onmessage;
-      if (handler !== null) handler.call(this, { data: convertData(event.data, this.#binaryType) });
+      if (handler !== null)
+        callUserCode('onmessage', handler, this, {
+          data: convertData(event.data, this.#binaryType),
+        });
     });
     socket.addEventListener('error', (event: PortErrorEvent) => {
-      this.#onerror?.call(this, socketErrorOf(event.error) as SocketError);
+      const handler = this.#onerror;
+      if (handler !== null)
+        callUserCode(
+          'onerror',
+          handler,
+          this,
+          socketErrorOfFailure(event.error, opened) as SocketError,
+        );
     });
     socket.addEventListener('close', (event: PortCloseEvent) => {
-      this.#onclose?.call(this, {
-        code: event.code,
-        reason: event.reason,
-        wasClean: event.wasClean,
-      });
+      const handler = this.#onclose;
+      if (handler !== null)
+        callUserCode('onclose', handler, this, {
+          code: event.code,
+          reason: event.reason,
+          wasClean: event.wasClean,
+        });
     });
   }
 
@@ -303,8 +312,7 @@ export class OverteWebSocketBase {
    */
   send(message: string | object): void {
     if (typeof message === 'string') this.#socket.send(message);
-    else if (typeof message === 'object' && message !== null && isBinary(message))
-      this.#socket.send(message);
-    else this.#socket.send(JSON.stringify(message) ?? String(message));
+    else if (isBinary(message)) this.#socket.send(message);
+    else this.#socket.send(jsonText(message) ?? String(message));
   }
 }

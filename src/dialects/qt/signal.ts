@@ -1,7 +1,10 @@
+import { reportUserError } from '../shared.js';
+
 /**
  * A Qt-style signal: handlers are attached with `connect(fn)` and detached with
  * `disconnect(fn)`; `emit(...args)` calls them in connection order. A throwing handler does not
- * stop the others; its exception is reported asynchronously, as the DOM reports listener errors.
+ * stop the others, nor end the process: its exception is reported (`reportUserError`: a process
+ * warning in Node, `reportError` in browsers), as QML logs a handler's error and carries on.
  */
 export class Signal<Args extends unknown[] = []> {
   #handlers: Array<(...args: Args) => unknown> = [];
@@ -36,9 +39,7 @@ export class Signal<Args extends unknown[] = []> {
       try {
         handler(...args);
       } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
+        reportUserError(error, 'a signal handler');
       }
     }
   }
