@@ -5,6 +5,8 @@ import { adoptSocket, type PortSocket, type SocketFactory } from './socket-port.
 export const nodeSocketFactory: SocketFactory = (url, options = {}) =>
   adoptSocket(
     new WebSocket(url, options.protocols, {
+      // Each dialect checks close codes by its product's rules (Qt's are wider than WHATWG's).
+      anyValidCloseCode: true,
       ...(options.node as WebSocketOptions | undefined),
     }) as unknown as PortSocket,
   );

@@ -36,6 +36,28 @@ export function utf8Length(text: string): number {
 }
 
 /**
+ * `text` cut to at most `maxBytes` UTF-8 bytes at a character boundary (never inside a
+ * character's bytes), as Qt cuts a close reason instead of refusing it.
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = encoder.encode(text);
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  // A byte 10xxxxxx continues a character: back off to the start of that character.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return new TextDecoder().decode(bytes.subarray(0, end));
+}
+
+/**
+ * Makes the named static properties of `target` read-only, as enum values and constants are in
+ * the products (assigning one then throws in strict code).
+ */
+export function freezeStatics(target: object, names: readonly string[]): void {
+  for (const name of names)
+    Object.defineProperty(target, name, { writable: false, configurable: false });
+}
+
+/**
  * Whether `value` is sent as a binary message: an `ArrayBuffer`, any view, or a `Blob` (where
  * the runtime has one).
  */

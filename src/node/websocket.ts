@@ -66,6 +66,12 @@ export interface WebSocketOptions {
   reconnect?: boolean | ReconnectOptions;
   /** Ping the peer periodically and drop the connection when no pong answers in time. */
   heartbeat?: HeartbeatOptions;
+  /**
+   * Let `close()` send any close code valid on the wire (such as 1001 or 1008), as sockets a
+   * server accepted may, instead of the WHATWG client's 1000 and 3000-4999 only: for APIs that
+   * allow it, such as Qt's (the Overte dialect). Default false.
+   */
+  anyValidCloseCode?: boolean;
 }
 
 /** Automatic reconnection (the `reconnect` option). */
@@ -252,7 +258,7 @@ export class WebSocket extends WebSocketEventTarget {
   #closeTimeout: number;
   #heartbeat: HeartbeatOptions | null;
   #bufferedAfterClose = 0;
-  #serverSide = false;
+  #anyValidCloseCode = false;
 
   // Client connection settings, kept for reconnection.
   #target: ConnectTarget | null = null;
@@ -293,7 +299,7 @@ export class WebSocket extends WebSocketEventTarget {
     const accepted = constructingAccepted;
     constructingAccepted = null;
     if (accepted) {
-      this.#serverSide = true;
+      this.#anyValidCloseCode = true;
       this.#url = accepted.url;
       this.#origin = '';
       this.#binaryType = accepted.binaryType;
@@ -323,6 +329,7 @@ export class WebSocket extends WebSocketEventTarget {
     this.#url = target.href;
     this.#origin = target.socketPath ? 'null' : new URL(target.href).origin;
     this.#binaryType = options.binaryType ?? 'blob';
+    this.#anyValidCloseCode = options.anyValidCloseCode === true;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_TIMEOUT;
     this.#heartbeat = checkHeartbeat(options.heartbeat);
     if (typeof options.perMessageDeflate === 'object')
@@ -557,7 +564,7 @@ export class WebSocket extends WebSocketEventTarget {
     if (code !== undefined) {
       wireCode = clampUnsignedShort(code);
       // Server-side sockets may also send the codes servers need (1001, 1008, 1011, ...).
-      const allowed = this.#serverSide
+      const allowed = this.#anyValidCloseCode
         ? isValidWireCloseCode(wireCode)
         : wireCode === 1000 || (wireCode >= 3000 && wireCode <= 4999);
       if (!allowed) {
