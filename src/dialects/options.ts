@@ -28,11 +28,14 @@ export function unknownKeyMessage(
   key: string,
   known: readonly string[],
   hints: Readonly<Record<string, string>> = {},
+  listKnown = true,
 ): string {
   const right =
     (Object.hasOwn(hints, key) ? hints[key] : undefined) ??
     known.find((k) => k.toLowerCase() === key.toLowerCase());
   return right !== undefined
     ? `${what}: unknown option "${key}": did you mean "${right}"?`
-    : `${what}: unknown option "${key}"; the options are ${known.map((k) => `"${k}"`).join(', ')}`;
+    : listKnown
+      ? `${what}: unknown option "${key}"; the options are ${known.map((k) => `"${k}"`).join(', ')}`
+      : `${what}: unknown option "${key}": there is no such property or signal handler`;
 }
