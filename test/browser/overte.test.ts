@@ -120,7 +120,7 @@ describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 
       [MODULE_PATH, harness.echoUrl] as const,
     );
     assert.equal(result.url, harness.echoUrl);
-    assert.deepEqual(result.defaults, ['blob', 0, '', '']);
+    assert.deepEqual(result.defaults, ['arraybuffer', 0, '', '']);
     assert.equal(result.openArgs, 0, 'onopen is called without arguments');
     assert.deepEqual(result.states, [0, 1, 2, 3]);
     assert.deepEqual(result.messages, [
