@@ -1,5 +1,5 @@
 /**
- * What the seed-API dialects need from a WebSocket: the WHATWG interface. In Node it is wskit's
+ * What the dialects need from a WebSocket: the WHATWG interface. In Node it is wskit's
  * own `WebSocket`; in a browser it is the native one. Dialects depend on this shape only, so the
  * same dialect code runs on both.
  */
