@@ -234,4 +234,57 @@ describe('dialects in Chromium: issue 10', { skip: browserSkipReason, timeout: 9
     assert.equal(result.wsUrl, harness.echoUrl.replace('ws:', 'WS:'));
     assert.equal(result.dataType, 'object');
   });
+
+  it('InCore: disconnected() after a failed attempt, and autoConnect reconnects after the server closes with 1001', async () => {
+    const port = await closedPort();
+    const failed = await page.evaluate(
+      async ({ path, url }) => {
+        const m = (await import(path)) as InCore;
+        const states: number[] = [];
+        await new Promise<void>((resolve) => {
+          const ws = new m.WebSocket({ url, autoConnect: false, onDisconnected: () => resolve() });
+          ws.stateChanged.connect(() => states.push(ws.state));
+          ws.connectToHost();
+        });
+        return states;
+      },
+      { path: INCORE, url: `ws://127.0.0.1:${port}/` },
+    );
+    assert.deepEqual(failed, [0, 3]);
+
+    // The page keeps a count of connections; the server closes the first one with 1001.
+    await page.evaluate(
+      async ({ path, url }) => {
+        const m = (await import(path)) as InCore;
+        const g = globalThis as unknown as { connects: number; incore: unknown };
+        g.connects = 0;
+        g.incore = new m.WebSocket({
+          url,
+          reconnectDelay: 10,
+          onConnected: () => {
+            g.connects++;
+          },
+        });
+      },
+      { path: INCORE, url: harness.echoUrl },
+    );
+    await page.waitForFunction(
+      () => (globalThis as unknown as { connects: number }).connects === 1,
+    );
+    for (const client of harness.wss.clients) client.close(1001, 'restarting');
+    await page.waitForFunction(
+      () => (globalThis as unknown as { connects: number }).connects === 2,
+    );
+    const error = await page.evaluate(() => {
+      const ws = (
+        globalThis as unknown as {
+          incore: { error: number; autoConnect: boolean; disconnectFromHost(): void };
+        }
+      ).incore;
+      ws.autoConnect = false;
+      ws.disconnectFromHost();
+      return ws.error;
+    });
+    assert.equal(error, 0, 'a clean close by the server is not an error');
+  });
 });
