@@ -167,47 +167,47 @@ export class InCoreWebSocketBase {
 
   // -- signals -----------------------------------------------------------------------------------
   /** A binary message arrived (also fills the read buffer while the IoDevice is open). */
-  readonly binaryMessageReceived = new Signal<[message: ArrayBuffer]>();
+  readonly binaryMessageReceived = new Signal<[message: ArrayBuffer]>('binaryMessageReceived');
   /** The connection has been established. */
-  readonly connected = new Signal();
+  readonly connected = new Signal('connected');
   /** The connection has been closed (emitted once per connection that was established). */
-  readonly disconnected = new Signal();
+  readonly disconnected = new Signal('disconnected');
   /** An error occurred; emitted every time, even when `error` does not change. */
-  readonly errorOccurred = new Signal();
+  readonly errorOccurred = new Signal('errorOccurred');
   /** A socket-level error occurred, with its Qt `IpSocket.Error` / `SocketError` number. */
-  readonly ipSocketErrorOccurred = new Signal<[socketError: number]>();
+  readonly ipSocketErrorOccurred = new Signal<[socketError: number]>('ipSocketErrorOccurred');
   /** A TLS error occurred, with its description. */
-  readonly sslErrorOccurred = new Signal<[errorString: string]>();
+  readonly sslErrorOccurred = new Signal<[errorString: string]>('sslErrorOccurred');
   /** A text message arrived. */
-  readonly textMessageReceived = new Signal<[message: string]>();
+  readonly textMessageReceived = new Signal<[message: string]>('textMessageReceived');
   /** IoDevice: a complete line (ending in `\n`) can be read. */
-  readonly lineAvailableForRead = new Signal();
+  readonly lineAvailableForRead = new Signal('lineAvailableForRead');
   /** IoDevice: new bytes can be read. */
-  readonly readyRead = new Signal();
+  readonly readyRead = new Signal('readyRead');
   /** Object: construction is complete (emitted once, right after the constructor's task). */
-  readonly completed = new Signal();
-  readonly autoConnectChanged = new Signal();
-  readonly errorChanged = new Signal();
-  readonly errorStringChanged = new Signal();
-  readonly stateChanged = new Signal();
-  readonly subProtocolChanged = new Signal();
-  readonly urlChanged = new Signal();
-  readonly appendChanged = new Signal();
-  readonly atEndChanged = new Signal();
-  readonly autoOpenChanged = new Signal();
-  readonly bytesAvailableChanged = new Signal();
-  readonly canReadLineChanged = new Signal();
-  readonly deviceErrorStringChanged = new Signal();
-  readonly isOpenChanged = new Signal();
-  readonly isWritableChanged = new Signal();
-  readonly nameArgumentChanged = new Signal();
-  readonly posChanged = new Signal();
-  readonly readOnlyChanged = new Signal();
-  readonly sizeChanged = new Signal();
-  readonly truncateChanged = new Signal();
-  readonly unbufferedChanged = new Signal();
-  readonly objectIdChanged = new Signal();
-  readonly parentChanged = new Signal();
+  readonly completed = new Signal('completed');
+  readonly autoConnectChanged = new Signal('autoConnectChanged');
+  readonly errorChanged = new Signal('errorChanged');
+  readonly errorStringChanged = new Signal('errorStringChanged');
+  readonly stateChanged = new Signal('stateChanged');
+  readonly subProtocolChanged = new Signal('subProtocolChanged');
+  readonly urlChanged = new Signal('urlChanged');
+  readonly appendChanged = new Signal('appendChanged');
+  readonly atEndChanged = new Signal('atEndChanged');
+  readonly autoOpenChanged = new Signal('autoOpenChanged');
+  readonly bytesAvailableChanged = new Signal('bytesAvailableChanged');
+  readonly canReadLineChanged = new Signal('canReadLineChanged');
+  readonly deviceErrorStringChanged = new Signal('deviceErrorStringChanged');
+  readonly isOpenChanged = new Signal('isOpenChanged');
+  readonly isWritableChanged = new Signal('isWritableChanged');
+  readonly nameArgumentChanged = new Signal('nameArgumentChanged');
+  readonly posChanged = new Signal('posChanged');
+  readonly readOnlyChanged = new Signal('readOnlyChanged');
+  readonly sizeChanged = new Signal('sizeChanged');
+  readonly truncateChanged = new Signal('truncateChanged');
+  readonly unbufferedChanged = new Signal('unbufferedChanged');
+  readonly objectIdChanged = new Signal('objectIdChanged');
+  readonly parentChanged = new Signal('parentChanged');
 
   // -- state -------------------------------------------------------------------------------------
   #url = '';

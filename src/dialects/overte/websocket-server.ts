@@ -47,9 +47,9 @@ function ignore(): void {}
  */
 export class WebSocketServer {
   /** Emitted with an Overte {@link WebSocket}, already open, for every accepted connection. */
-  readonly newConnection = new Signal<[webSocket: WebSocket]>();
+  readonly newConnection = new Signal<[webSocket: WebSocket]>('newConnection');
   /** wskit: emitted with the new value of `listening` when the server starts or stops listening. */
-  readonly listeningChanged = new Signal<[listening: boolean]>();
+  readonly listeningChanged = new Signal<[listening: boolean]>('listeningChanged');
   /**
    * wskit: resolves once the server listens; rejects with a wskit `ConnectionError` when it
    * cannot bind (e.g. `ERR_WS_ADDRESS_IN_USE`, whose `socketErrorOf()` is 8, `AddressInUseError`).

@@ -8,6 +8,12 @@ import { reportUserError } from '../shared.js';
  */
 export class Signal<Args extends unknown[] = []> {
   #handlers: Array<(...args: Args) => unknown> = [];
+  readonly #name: string;
+
+  /** @param name - The signal's name, used when a handler's exception is reported. */
+  constructor(name = 'a signal') {
+    this.#name = name;
+  }
 
   /** Calls `handler` on every emission from now on. Connecting the same function twice calls it twice, as in Qt. */
   connect(handler: (...args: Args) => unknown): void {
@@ -39,7 +45,7 @@ export class Signal<Args extends unknown[] = []> {
       try {
         handler(...args);
       } catch (error) {
-        reportUserError(error, 'a signal handler');
+        reportUserError(error, `a handler of ${this.#name}`);
       }
     }
   }
