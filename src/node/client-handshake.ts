@@ -7,8 +7,8 @@ import {
   buildDeflateOffer,
   type DeflateAgreement,
 } from '../protocol/extensions/permessage-deflate.js';
-import { buildClientRequest, generateKey, validateServerResponse } from '../protocol/handshake.js';
-import { HttpHeadParser, type HttpResponseHead } from '../protocol/http-head-parser.js';
+import { ClientHandshake } from '../protocol/handshake/client.js';
+import type { HttpResponseHead } from '../protocol/http-head-parser.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
 import type { PerMessageDeflateOptions } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
@@ -62,10 +62,56 @@ export interface HandshakeResult {
 
 /** Request headers that carry credentials: never sent on to another host after a redirect. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/**
+ * How long a refusal's body may take once its head has arrived. The status already says the
+ * upgrade failed; the body only explains it, so a server that neither finishes nor closes does
+ * not hold the error back until the handshake timeout (or forever without one).
+ */
+const REFUSAL_BODY_WAIT_MS = 2000;
 
 function labelOf(target: ConnectTarget): string {
   return target.socketPath ? `unix:${target.socketPath}` : `${target.hostname}:${target.port}`;
+}
+
+/**
+ * The handshake machine for one attempt at `target`; throws a TypeError for invalid headers, so
+ * the constructor can report bad input synchronously.
+ */
+function handshakeFor(
+  target: ConnectTarget,
+  options: ClientHandshakeOptions,
+  headers: Readonly<Record<string, string>>,
+  key?: string,
+): { handshake: ClientHandshake; deflate: () => DeflateAgreement | null } {
+  const all: Record<string, string> = { ...headers };
+  if (target.auth && !Object.keys(all).some((h) => h.toLowerCase() === 'authorization')) {
+    all.Authorization = `Basic ${Buffer.from(target.auth).toString('base64')}`;
+  }
+  const offered = options.perMessageDeflate;
+  let deflate: DeflateAgreement | null = null;
+  const handshake = new ClientHandshake({
+    platform: nodePlatform,
+    host: target.hostHeader,
+    path: target.path,
+    ...(key !== undefined ? { key } : {}),
+    protocols: options.protocols,
+    ...(offered
+      ? {
+          extensions: buildDeflateOffer(offered),
+          acceptExtensions: (header: string) => {
+            deflate = acceptDeflateResponse(header, offered);
+            return header;
+          },
+        }
+      : {}),
+    ...(options.origin !== undefined ? { origin: options.origin } : {}),
+    headers: all,
+    ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
+    ...(options.maxHeaders !== undefined ? { maxHeaders: options.maxHeaders } : {}),
+    followRedirects: options.followRedirects,
+    peer: labelOf(target),
+  });
+  return { handshake, deflate: () => deflate };
 }
 
 /**
@@ -78,21 +124,7 @@ export function buildRequest(
   key: string,
   headers: Readonly<Record<string, string>>,
 ): string {
-  const all: Record<string, string> = { ...headers };
-  if (target.auth && !Object.keys(all).some((h) => h.toLowerCase() === 'authorization')) {
-    all.Authorization = `Basic ${Buffer.from(target.auth).toString('base64')}`;
-  }
-  return buildClientRequest({
-    host: target.hostHeader,
-    path: target.path,
-    key,
-    protocols: options.protocols,
-    ...(options.perMessageDeflate
-      ? { extensions: buildDeflateOffer(options.perMessageDeflate) }
-      : {}),
-    ...(options.origin !== undefined ? { origin: options.origin } : {}),
-    headers: all,
-  });
+  return handshakeFor(target, options, headers, key).handshake.dataToSend();
 }
 
 function openSocket(target: ConnectTarget, tls: ClientTlsOptions, tunnel: Socket | null): Socket {
@@ -130,6 +162,7 @@ export function clientHandshake(
 ): (reason: WebSocketError) => void {
   let settled = false;
   let abortStage: ((error: WebSocketError) => void) | null = null;
+  let refusalSoFar: (() => WebSocketError | null) | null = null;
   let redirects = 0;
   let headers: Record<string, string> = { ...(options.headers ?? {}) };
   let stage: 'proxy' | 'server' = 'server';
@@ -154,8 +187,9 @@ export function clientHandshake(
               'ERR_WS_HANDSHAKE_TIMEOUT',
               `${labelOf(initial)}: no handshake response within ${options.handshakeTimeout} ms (handshakeTimeout)`,
             );
-      abortStage?.(error);
-      finish(error);
+      const reported = (stage === 'server' ? refusalSoFar?.() : null) ?? error;
+      abortStage?.(reported);
+      finish(reported);
     }, options.handshakeTimeout);
   }
 
@@ -190,17 +224,14 @@ export function clientHandshake(
   const upgrade = (target: ConnectTarget, socket: Socket, connected: boolean) => {
     const label = labelOf(target);
     socket.setNoDelay(true);
-    const key = generateKey(nodePlatform);
-    const request = buildRequest(target, options, key, headers);
-    const parser = new HttpHeadParser({
-      ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
-      ...(options.maxHeaders !== undefined ? { maxHeaders: options.maxHeaders } : {}),
-    });
+    const { handshake, deflate } = handshakeFor(target, options, headers);
     let over = false;
+    let bodyTimer: NodeJS.Timeout | undefined;
     const end = (error: WebSocketError | null, result?: HandshakeResult) => {
       if (over) return;
       over = true;
       abortStage = null;
+      clearTimeout(bodyTimer);
       socket.removeListener('data', onData);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
@@ -212,109 +243,76 @@ export function clientHandshake(
       else if (result) finish(null, result);
     };
     abortStage = (error) => end(error);
+    // Once a refusal's head has arrived, giving up on its body (timeout, reset) still reports it.
+    refusalSoFar = () => (handshake.state === 'body' ? handshake.receiveEof().error : null);
 
     const onData = (chunk: Buffer) => {
-      let parsed: ReturnType<HttpHeadParser['push']>;
-      try {
-        parsed = parser.push(chunk);
-      } catch (error) {
-        end(error as HandshakeError);
+      const event = handshake.receiveData(chunk);
+      if (!event) {
+        if (handshake.state === 'body' && bodyTimer === undefined) {
+          bodyTimer = setTimeout(() => end(handshake.receiveEof().error), REFUSAL_BODY_WAIT_MS);
+        }
         return;
       }
-      if (!parsed) return;
-      const { head, rest } = parsed;
-      if (REDIRECT_STATUSES.has(head.status) && options.followRedirects) {
-        const next = redirectTarget(target, head, label);
-        if (next instanceof HandshakeError) {
-          end(next);
-          return;
-        }
-        if (++redirects > options.maxRedirects) {
-          end(
-            new HandshakeError(
-              `${label}: more than ${options.maxRedirects} redirects (maxRedirects)`,
-              { status: head.status, headers: head.headers },
-            ),
-          );
-          return;
-        }
-        if (
-          next.hostname !== target.hostname ||
-          next.port !== target.port ||
-          next.socketPath !== target.socketPath
-        ) {
-          // Credentials belong to the host they were given for.
-          headers = Object.fromEntries(
-            Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())),
-          );
-          delete next.auth;
-        }
-        over = true;
-        socket.removeListener('data', onData);
-        socket.removeListener('error', onError);
-        socket.removeListener('close', onClose);
-        socket.on('error', () => {});
-        socket.destroy();
-        attempt(next);
+      if (event.type === 'failed') {
+        end(event.error);
         return;
       }
-      try {
-        let deflate: DeflateAgreement | null = null;
-        const offered = options.perMessageDeflate;
-        const agreed = validateServerResponse(
-          head,
-          {
-            key,
-            protocols: options.protocols,
-            ...(offered
-              ? {
-                  acceptExtensions: (header: string) => {
-                    deflate = acceptDeflateResponse(header, offered);
-                    return header;
-                  },
-                }
-              : {}),
-          },
-          nodePlatform,
-        );
+      if (event.type === 'open') {
+        const { rest } = event;
         end(null, {
           socket,
           rest: Buffer.from(rest.buffer, rest.byteOffset, rest.length),
-          protocol: agreed.protocol,
-          extensions: agreed.extensions,
-          deflate,
+          protocol: event.protocol,
+          extensions: event.extensions,
+          deflate: deflate(),
           target,
         });
-      } catch (error) {
-        if (error instanceof HandshakeError && head.status !== 101) {
-          const body = Buffer.from(
-            rest.buffer,
-            rest.byteOffset,
-            Math.min(rest.length, 1024),
-          ).toString();
-          end(
-            new HandshakeError(
-              `${label}: the server refused the WebSocket upgrade with HTTP ${head.status} ${head.statusText}`.trimEnd() +
-                (body ? `: ${body.trim()}` : ''),
-              { status: head.status, headers: head.headers, body },
-            ),
-          );
-        } else {
-          end(error as WebSocketError);
-        }
+        return;
       }
+      const head = event.response;
+      const next = redirectTarget(target, head, label);
+      if (next instanceof HandshakeError) {
+        end(next);
+        return;
+      }
+      if (++redirects > options.maxRedirects) {
+        end(
+          new HandshakeError(
+            `${label}: more than ${options.maxRedirects} redirects (maxRedirects)`,
+            {
+              status: head.status,
+              headers: head.headers,
+            },
+          ),
+        );
+        return;
+      }
+      if (
+        next.hostname !== target.hostname ||
+        next.port !== target.port ||
+        next.socketPath !== target.socketPath
+      ) {
+        // Credentials belong to the host they were given for.
+        headers = Object.fromEntries(
+          Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())),
+        );
+        delete next.auth;
+      }
+      over = true;
+      socket.removeListener('data', onData);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onClose);
+      socket.on('error', () => {});
+      socket.destroy();
+      attempt(next);
     };
-    const onError = (error: Error) => end(connectionErrorFrom(error, label));
-    const onClose = () =>
-      end(
-        new ConnectionError(
-          'ERR_WS_CONNECTION_CLOSED',
-          `${label}: the server closed the connection during the opening handshake`,
-        ),
-      );
+    const onError = (error: Error) => end(refusalSoFar?.() ?? connectionErrorFrom(error, label));
+    const onClose = () => end(handshake.receiveEof().error);
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
+    const request = handshake.dataToSend();
     if (connected) socket.write(request);
     else
       socket.once(target.secure && !target.socketPath ? 'secureConnect' : 'connect', () =>

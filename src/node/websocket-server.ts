@@ -6,83 +6,26 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import {
-  createServer as createHttpsServer,
-  type ServerOptions as HttpsServerOptions,
-} from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ConnectionError } from '../errors.js';
-import { acceptDeflateOffer } from '../protocol/extensions/permessage-deflate.js';
-import {
-  buildAcceptResponse,
-  buildRejectResponse,
-  checkUpgradeRequest,
-} from '../protocol/handshake.js';
+import { buildRejectResponse } from '../protocol/handshake/response.js';
+import { ServerHandshake } from '../protocol/handshake/server.js';
 import { Opcode } from '../protocol/opcodes.js';
-import { DEFAULT_MAX_PAYLOAD, WebSocketProtocol } from '../protocol/websocket-protocol.js';
-import {
-  checkDeflateOptions,
-  NodeDeflateCompressor,
-  type PerMessageDeflateOptions,
-} from './deflate/zlib-compressor.js';
+import { WebSocketProtocol } from '../protocol/websocket-protocol.js';
+import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
 import {
-  type BinaryType,
-  type HeartbeatOptions,
-  kAccept,
-  kCloseWith,
-  kFeed,
-  kOnClosed,
-  kSendRaw,
-  WebSocket,
-} from './websocket.js';
+  type AuthenticateResult,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  type WebSocketServerOptions,
+} from './options.js';
+import { acceptWebSocket, kConnection, type WebSocket } from './websocket.js';
 
-/** What an `authenticate` hook returns: accept (true/undefined), 401 (false), or a refusal. */
-export type AuthenticateResult =
-  | boolean
-  | undefined
-  // biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => {}` hooks accept.
-  | void
-  | { status: number; body?: string; headers?: Record<string, string> };
-
-export interface WebSocketServerOptions {
-  /** Port to listen on (0 picks a free one). Creates an HTTP server owned by this server. */
-  port?: number;
-  /** Host to bind (default: all interfaces). */
-  host?: string;
-  backlog?: number;
-  /** TLS options (`cert`, `key`, ...) for a standalone `wss:` server on `port`. */
-  tls?: HttpsServerOptions;
-  /** Attach to an existing `http`/`https` server instead of listening. */
-  server?: HttpServer;
-  /** Handle no HTTP server at all: call `handleUpgrade` yourself. */
-  noServer?: boolean;
-  /** Only accept upgrades for this path (the query string is ignored). */
-  path?: string;
-  /**
-   * Decides whether to accept a connection, possibly asynchronously: return true (or nothing) to
-   * accept, false for 401, or `{ status, body, headers }` to refuse with that answer.
-   */
-  authenticate?: (request: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
-  /** Picks one of the offered subprotocols, or false for none. Default: the first offered. */
-  handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
-  /** Largest incoming message in bytes (default 100 MiB; 0: no limit). */
-  maxPayload?: number;
-  /** `binaryType` of accepted sockets (default "nodebuffer"). */
-  binaryType?: BinaryType;
-  /** Track accepted sockets in `clients` (default true). */
-  clientTracking?: boolean;
-  /** Milliseconds to wait for a client to finish the closing handshake (default 30000). */
-  closeTimeout?: number;
-  /** Most request headers accepted in an upgrade request (default 100); more get 431. */
-  maxHeaders?: number;
-  /** Accept permessage-deflate (RFC 7692): false (default), true, or settings. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Ping every client periodically; clients that miss the pong are dropped (and leave `clients`). */
-  heartbeat?: HeartbeatOptions;
-}
+export type { AuthenticateResult, WebSocketServerOptions } from './options.js';
 
 export interface BroadcastOptions {
   /** Send as a binary message even when `data` is a string. */
@@ -109,6 +52,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   /** Accepted sockets that are not closed yet (when `clientTracking` is on). */
   readonly clients = new Set<WebSocket>();
   readonly options: Readonly<WebSocketServerOptions>;
+  readonly #settings: ResolvedServerOptions;
   #server: HttpServer | null = null;
   #ownsServer = false;
   #state: 'running' | 'closing' | 'closed' = 'running';
@@ -117,18 +61,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
-    const modes = [
-      options.port !== undefined,
-      options.server !== undefined,
-      options.noServer === true,
-    ].filter(Boolean).length;
-    if (modes !== 1) {
-      throw new TypeError(
-        'WebSocketServer needs exactly one of the options port, server or noServer',
-      );
-    }
-    if (typeof options.perMessageDeflate === 'object')
-      checkDeflateOptions(options.perMessageDeflate);
+    this.#settings = resolveServerOptions(options);
     this.options = { ...options };
     if (options.noServer) return;
 
@@ -145,7 +78,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       };
       server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
       // One more than allowed, so that an upgrade with too many headers is seen and refused.
-      server.maxHeadersCount = (options.maxHeaders ?? 100) + 1;
+      server.maxHeadersCount = this.#settings.maxHeaders + 1;
       this.#ownsServer = true;
       server.listen(options.port, options.host, options.backlog);
     } else {
@@ -206,33 +139,36 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       this.#reject(socket, 503, 'the server is shutting down');
       return;
     }
-    const maxHeaders = this.options.maxHeaders ?? 100;
-    if (request.rawHeaders.length / 2 > maxHeaders) {
-      this.#reject(socket, 431, `too many request headers (more than ${maxHeaders})`);
-      return;
-    }
-    const check = checkUpgradeRequest({
+    const settings = this.#settings;
+    const deflateOptions = settings.perMessageDeflate;
+    const handshake = new ServerHandshake({
+      platform: nodePlatform,
+      maxHeaders: settings.maxHeaders,
+      perMessageDeflate: deflateOptions,
+    });
+    const event = handshake.receiveRequest({
       method: request.method ?? '',
       httpVersion: request.httpVersion,
       headers: request.headers,
+      headerCount: request.rawHeaders.length / 2,
     });
-    if (!check.ok) {
-      this.#reject(socket, check.status, check.message, check.headers);
+    if (event.type === 'rejected') {
+      this.#endWith(socket, handshake.dataToSend());
       return;
     }
-    let protocol = '';
-    if (check.protocols.length > 0) {
+    let protocol: string | false = false;
+    if (event.protocols.length > 0) {
       let chosen: string | false | undefined;
       try {
         chosen = this.options.handleProtocols
-          ? this.options.handleProtocols(new Set(check.protocols), request)
-          : check.protocols[0]!;
+          ? this.options.handleProtocols(new Set(event.protocols), request)
+          : event.protocols[0]!;
       } catch (error) {
         this.#hookFailed(socket, 'handleProtocols', error);
         return;
       }
       if (chosen !== false && chosen !== undefined) {
-        if (!check.protocols.includes(chosen)) {
+        if (!event.protocols.includes(chosen)) {
           this.#reject(socket, 500, 'handleProtocols chose a subprotocol the client did not offer');
           return;
         }
@@ -246,33 +182,26 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         this.#reject(socket, 503, 'the server is shutting down');
         return;
       }
-      const deflateOption = this.options.perMessageDeflate;
-      const deflateOptions = typeof deflateOption === 'object' ? deflateOption : {};
-      const deflate = deflateOption ? acceptDeflateOffer(check.extensions, deflateOptions) : null;
-      const response = buildAcceptResponse(check.key, nodePlatform, {
-        ...(protocol ? { protocol } : {}),
-        ...(deflate ? { extensions: deflate.response } : {}),
-      });
+      const accepted = handshake.accept({ protocol });
       socket.removeListener('error', onHandshakeSocketError);
       socket.setNoDelay(true);
       socket.setTimeout(0);
-      socket.write(response);
-      const ws = WebSocket[kAccept]({
+      socket.write(handshake.dataToSend());
+      const ws = acceptWebSocket({
         socket,
         url: `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
-        protocol,
-        extensions: deflate?.response ?? '',
-        compressor: deflate
-          ? new NodeDeflateCompressor(deflate.agreement, 'server', deflateOptions)
+        protocol: accepted.protocol,
+        extensions: accepted.extensions,
+        compressor: accepted.deflate
+          ? new NodeDeflateCompressor(accepted.deflate, 'server', deflateOptions ?? {})
           : null,
-        maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-        binaryType: this.options.binaryType ?? 'nodebuffer',
-        closeTimeout: this.options.closeTimeout ?? 30_000,
-        heartbeat: this.options.heartbeat ?? null,
+        binaryType: settings.binaryType,
+        settings,
+        onClosed: settings.clientTracking ? this.#untrack : null,
       });
-      if (this.options.clientTracking !== false) this.#track(ws);
+      if (settings.clientTracking) this.clients.add(ws);
       callback(ws, request);
-      ws[kFeed](head);
+      ws[kConnection]?.receive(head);
     };
     const authenticate = this.options.authenticate;
     if (!authenticate) {
@@ -294,7 +223,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         this.#pendingHandshakes.delete(socket);
         if (verdict === false) return this.#reject(socket, 401, 'authentication failed');
         try {
-          this.#reject(socket, verdict.status, verdict.body ?? '', verdict.headers);
+          handshake.reject(verdict.status, verdict.body ?? '', verdict.headers);
+          this.#endWith(socket, handshake.dataToSend());
         } catch (error) {
           this.#hookFailed(socket, 'authenticate', error);
         }
@@ -326,7 +256,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     let count = 0;
     for (const client of this.clients) {
       if (client === options.except || (options.filter && !options.filter(client))) continue;
-      if (client[kSendRaw](frame, payload)) count++;
+      if (client[kConnection]?.sendRaw(frame, payload)) count++;
     }
     return count;
   }
@@ -359,18 +289,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       }
     }
     for (const socket of this.#pendingHandshakes) socket.destroy();
-    for (const client of this.clients) client[kCloseWith](1001, 'server shutting down');
+    for (const client of this.clients) client.close(1001, 'server shutting down');
     this.#maybeFinishClose();
   }
 
   #serverOpen = false;
-
-  /** Tracks `ws` in `clients` until it closes (kept out of handleUpgrade's closure, so the
-   * request and its buffers are not retained for the connection's lifetime). */
-  #track(ws: WebSocket): void {
-    this.clients.add(ws);
-    ws[kOnClosed] = this.#untrack;
-  }
 
   /** One function for every tracked socket: no closure per connection. */
   #untrack = (ws: WebSocket): void => {
@@ -399,9 +322,14 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   #reject(socket: Socket, status: number, body: string, headers?: Record<string, string>): void {
+    this.#endWith(socket, buildRejectResponse(status, body, headers));
+  }
+
+  /** Writes a refusal and closes the socket. */
+  #endWith(socket: Socket, response: string): void {
     if (socket.destroyed) return;
     socket.on('error', onHandshakeSocketError);
-    socket.end(buildRejectResponse(status, body, headers));
+    socket.end(response);
     // Give the answer a moment to leave, then free the socket whatever the client does.
     setTimeout(() => socket.destroy(), 1000).unref();
   }

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { ConnectionError } from '../errors.js';
 import type { CloseEvent, ErrorEvent, MessageEvent } from '../web/events.js';
-import { kOnDrain, kReadWhileClosing, WebSocket } from './websocket.js';
+import { kConnection, kReadWhileClosing, WebSocket } from './websocket.js';
 
 export interface WebSocketStreamOptions extends DuplexOptions {
   /** Send written chunks as text messages instead of binary ones (default false). */
@@ -37,7 +37,9 @@ export function createWebSocketStream(ws: WebSocket, options: WebSocketStreamOpt
           callback(error as Error);
           return;
         }
-        if (ws.bufferedAmount > stream.writableHighWaterMark) ws[kOnDrain](() => callback());
+        const connection = ws[kConnection];
+        if (connection && ws.bufferedAmount > stream.writableHighWaterMark)
+          connection.onDrain(() => callback());
         else callback();
       };
       if (ws.readyState === WebSocket.CONNECTING) {

@@ -1,14 +1,9 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { ConnectionError, type ProtocolError, WebSocketError } from '../errors.js';
+import { ConnectionError, WebSocketError } from '../errors.js';
 import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
 import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
 import { isToken } from '../protocol/http-tokens.js';
-import {
-  DEFAULT_MAX_PAYLOAD,
-  type ProtocolSink,
-  WebSocketProtocol,
-} from '../protocol/websocket-protocol.js';
 import {
   CloseEvent,
   ErrorEvent,
@@ -18,124 +13,57 @@ import {
   WebSocketEventTarget,
 } from '../web/events.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
-import {
-  buildRequest,
-  type ClientHandshakeOptions,
-  type ClientTlsOptions,
-  clientHandshake,
-} from './client-handshake.js';
-import {
-  checkDeflateOptions,
-  NodeDeflateCompressor,
-  type PerMessageDeflateOptions,
-} from './deflate/zlib-compressor.js';
-import { connectionErrorFrom } from './error-map.js';
+import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
+import { buildRequest, clientHandshake } from './client-handshake.js';
+import { Connection, type ConnectionEvents } from './connection.js';
+import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
+import { iterateMessages } from './iterate.js';
 import { nodePlatform } from './node-platform.js';
+import {
+  type BinaryType,
+  type ConnectionSettings,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+  type WebSocketOptions,
+} from './options.js';
+import { Reconnect, ReconnectEvent } from './reconnect.js';
 
-/** How binary messages are delivered: `Blob` (standard default), `ArrayBuffer`, or Node `Buffer`. */
-export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
+export type { WebSocketData } from './bytes.js';
+export type {
+  BinaryType,
+  HeartbeatOptions,
+  ReconnectOptions,
+  WebSocketOptions,
+} from './options.js';
+export { ReconnectEvent } from './reconnect.js';
 
-/** What `send()` accepts, as in the WHATWG standard. */
-export type WebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob;
-
-/** Options of a client `WebSocket` in Node (the third constructor argument). */
-export interface WebSocketOptions {
-  /** Extra request headers for the opening handshake. */
-  headers?: Record<string, string>;
-  /** `Origin` header value. */
-  origin?: string;
-  /** TLS settings for `wss:`. */
-  tls?: ClientTlsOptions;
-  /** Milliseconds to wait for the server's handshake answer (default 30000; 0: no limit). */
-  handshakeTimeout?: number;
-  /** Milliseconds to wait for the peer to finish the closing handshake (default 30000). */
-  closeTimeout?: number;
-  /** Largest incoming message in bytes (default 100 MiB; 0: no limit); larger ones close with 1009. */
-  maxPayload?: number;
-  /** Initial `binaryType` (default "blob"). */
-  binaryType?: BinaryType;
-  /** Offer permessage-deflate (RFC 7692): true (default), false, or settings. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** HTTP(S) proxy URL for a CONNECT tunnel; false for none. Default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
-  proxy?: string | false;
-  /** Follow HTTP redirects of the handshake (default false); never from wss: to ws:. */
-  followRedirects?: boolean;
-  /** Most redirects to follow (default 10). */
-  maxRedirects?: number;
-  /** Reconnect after connection failures and unexpected closes: true for defaults, or settings. */
-  reconnect?: boolean | ReconnectOptions;
-  /** Ping the peer periodically and drop the connection when no pong answers in time. */
-  heartbeat?: HeartbeatOptions;
-  /**
-   * Let `close()` send any close code valid on the wire (such as 1001 or 1008), as sockets a
-   * server accepted may, instead of the WHATWG client's 1000 and 3000-4999 only: for APIs that
-   * allow it, such as Qt's (the Overte dialect). Default false.
-   */
-  anyValidCloseCode?: boolean;
-}
-
-/** Automatic reconnection (the `reconnect` option). */
-export interface ReconnectOptions {
-  /** Delay before the first retry, in ms (default 500). */
-  minDelay?: number;
-  /** Longest delay between retries, in ms (default 30000). */
-  maxDelay?: number;
-  /** Growth of the delay per failed attempt (default 2). */
-  factor?: number;
-  /** Fraction of each delay that is randomised, 0-1 (default 0.5): spreads reconnect storms. */
-  jitter?: number;
-  /** Retries before giving up (default: unlimited). */
-  maxRetries?: number;
-  /** Messages `send()` may queue while disconnected (default 1000); beyond, send throws. */
-  queueLimit?: number;
-  /** Close codes after which no retry is made, in addition to 1008 (policy violation). */
-  stopCodes?: readonly number[];
-}
-
-/** Keep-alive pings (the `heartbeat` option, for clients and servers). */
-export interface HeartbeatOptions {
-  /** Milliseconds between pings. */
-  interval: number;
-  /** Milliseconds to wait for the pong before the peer is declared dead (default: `interval`). */
-  timeout?: number;
-}
-
-/** @internal what a server hands to the socket it accepted. */
+/** @internal what a server hands over to make a `WebSocket` of a connection it accepted. */
 export interface AcceptedSocketInit {
   socket: Socket;
   url: string;
   protocol: string;
   extensions: string;
-  maxPayload: number;
   binaryType: BinaryType;
-  closeTimeout: number;
   compressor: MessageCompressor | null;
-  heartbeat: HeartbeatOptions | null;
+  settings: ConnectionSettings;
+  /** Called once the socket is closed for good, before its `close` event (server tracking). */
+  onClosed: ((ws: WebSocket) => void) | null;
 }
 
-/** @internal hooks shared with the server; not exported from the package. */
-export const kAccept = Symbol('wskit.accept');
-/** @internal */
-export const kFeed = Symbol('wskit.feed');
-/** @internal */
-export const kSendRaw = Symbol('wskit.sendRaw');
-/** @internal */
-export const kCloseWith = Symbol('wskit.closeWith');
+/** @internal the current connection of a socket (null while none is open). */
+export const kConnection = Symbol('wskit.connection');
 /** @internal set by streams: keep delivering messages after close() until the peer closes. */
 export const kReadWhileClosing = Symbol('wskit.readWhileClosing');
-/** @internal calls back once the socket's write buffer has drained. */
-export const kOnDrain = Symbol('wskit.onDrain');
-/** @internal set by the server that tracks the socket: called once it is closed for good. */
-export const kOnClosed = Symbol('wskit.onClosed');
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-const DEFAULT_TIMEOUT = 30_000;
-const NO_OPTIONS: WebSocketOptions = Object.freeze({});
-let constructingAccepted: AcceptedSocketInit | null = null;
+/** Marks a constructor call made by {@link acceptWebSocket} (never visible to users). */
+class Accepted {
+  constructor(readonly init: AcceptedSocketInit) {}
+}
 
 type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
 
@@ -155,79 +83,20 @@ function clampUnsignedShort(value: unknown): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-/** Private members of WebSocket that a connection's sink calls (set in a static block). */
-interface ConnectionHooks {
-  message(ws: WebSocket, data: Uint8Array, binary: boolean): void;
-  ping(ws: WebSocket, payload: Uint8Array): void;
-  pong(ws: WebSocket, payload: Uint8Array): void;
-  closeFrame(ws: WebSocket, code: number, reason: string): void;
-  protocolError(ws: WebSocket, error: ProtocolError): void;
-  socketError(ws: WebSocket, connection: Connection, error: Error): void;
-  socketClosed(ws: WebSocket, connection: Connection): void;
-}
-let hooks: ConnectionHooks;
-
-/** Fired before each reconnection attempt (the `reconnecting` event). */
-export class ReconnectEvent extends WebSocketEvent {
-  /** 1 for the first retry after a loss, counting up until a connection opens. */
-  readonly attempt: number;
-  /** Milliseconds until the attempt starts. */
-  readonly delay: number;
-  /** What ended the previous connection or attempt, when it was an error. */
-  readonly error: WebSocketError | undefined;
-
-  constructor(
-    type: string,
-    init: { attempt: number; delay: number; error?: WebSocketError | undefined },
-  ) {
-    super(type);
-    this.attempt = init.attempt;
-    this.delay = init.delay;
-    this.error = init.error;
+/** WHATWG: every protocol must be a token (RFC 6455 section 4.1) and appear only once. */
+function checkProtocols(protocols: string | readonly string[] | undefined): string[] {
+  const list =
+    protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    if (!isToken(p))
+      throw new DOMException(`invalid subprotocol "${p}": it must be an HTTP token`, 'SyntaxError');
+    // Subprotocol names compare case-insensitively for duplicates (as browsers check them).
+    const lower = p.toLowerCase();
+    if (list.findIndex((q) => q.toLowerCase() === lower) !== i)
+      throw new DOMException(`subprotocol "${p}" is listed twice`, 'SyntaxError');
   }
-}
-
-interface ResolvedReconnect {
-  minDelay: number;
-  maxDelay: number;
-  factor: number;
-  jitter: number;
-  maxRetries: number;
-  queueLimit: number;
-  stopCodes: Set<number>;
-}
-
-function resolveReconnect(option: WebSocketOptions['reconnect']): ResolvedReconnect | null {
-  if (!option) return null;
-  const o = option === true ? {} : option;
-  const r: ResolvedReconnect = {
-    minDelay: o.minDelay ?? 500,
-    maxDelay: o.maxDelay ?? 30_000,
-    factor: o.factor ?? 2,
-    jitter: o.jitter ?? 0.5,
-    maxRetries: o.maxRetries ?? Number.POSITIVE_INFINITY,
-    queueLimit: o.queueLimit ?? 1000,
-    stopCodes: new Set([CloseCode.PolicyViolation, ...(o.stopCodes ?? [])]),
-  };
-  if (
-    !(r.minDelay >= 0) ||
-    !(r.maxDelay >= r.minDelay) ||
-    !(r.factor >= 1) ||
-    !(r.jitter >= 0 && r.jitter <= 1)
-  ) {
-    throw new TypeError(
-      'reconnect: need 0 <= minDelay <= maxDelay, factor >= 1 and 0 <= jitter <= 1',
-    );
-  }
-  return r;
-}
-
-function checkHeartbeat(option: HeartbeatOptions | undefined): HeartbeatOptions | null {
-  if (!option) return null;
-  if (!(option.interval > 0) || (option.timeout !== undefined && !(option.timeout > 0))) {
-    throw new TypeError('heartbeat: interval and timeout must be positive numbers of milliseconds');
-  }
-  return option;
+  return list;
 }
 
 /**
@@ -249,41 +118,57 @@ export class WebSocket extends WebSocketEventTarget {
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
 
+  /** Delivers a connection's reports to this object's private state (no closure per call). */
+  static readonly #Events = class implements ConnectionEvents {
+    constructor(readonly ws: WebSocket) {}
+    onMessage(data: Uint8Array, binary: boolean): void {
+      this.ws.#onMessage(data, binary);
+    }
+    onPing(payload: Uint8Array): void {
+      const ws = this.ws;
+      if (ws.hasListeners('ping'))
+        ws.dispatchEvent(new MessageEvent('ping', { data: toBuffer(payload) }));
+    }
+    onPong(payload: Uint8Array): void {
+      const ws = this.ws;
+      if (ws.hasListeners('pong'))
+        ws.dispatchEvent(new MessageEvent('pong', { data: toBuffer(payload) }));
+    }
+    onClosing(): void {
+      if (this.ws.#readyState === OPEN) this.ws.#readyState = CLOSING;
+    }
+    onError(error: WebSocketError): void {
+      this.ws.#fireError(error);
+    }
+    onClosed(code: number, reason: string, wasClean: boolean): void {
+      this.ws.#onConnectionClosed(code, reason, wasClean);
+    }
+  };
+
   #url: string;
   #readyState: number = CONNECTING;
   #protocol = '';
   #extensions = '';
   #binaryType: BinaryType;
   #origin: string;
-  #closeTimeout: number;
-  #heartbeat: HeartbeatOptions | null;
   #bufferedAfterClose = 0;
+  #serverSide = false;
+  /** `close()` may send any code valid on the wire: server-side sockets, or the option. */
   #anyValidCloseCode = false;
+  #onClosed: ((ws: WebSocket) => void) | null = null;
 
   // Client connection settings, kept for reconnection.
   #target: ConnectTarget | null = null;
-  #handshake: ClientHandshakeOptions | null = null;
-  #options: WebSocketOptions = {};
-  #reconnect: ResolvedReconnect | null = null;
-  #attempt = 0;
-  #retryTimer: NodeJS.Timeout | null = null;
+  #options: ResolvedClientOptions | null = null;
+  #reconnect: Reconnect | null = null;
   #userClosed = false;
-  #pending: WebSocketData[] = [];
-  #pendingBytes = 0;
 
   // The current connection.
-  #socket: Socket | null = null;
-  #engine: WebSocketProtocol | null = null;
+  #connection: Connection | null = null;
   #abortHandshake: ((reason: WebSocketError) => void) | null = null;
-  #closeTimer: NodeJS.Timeout | null = null;
-  #pingTimer: NodeJS.Timeout | null = null;
-  #pongTimer: NodeJS.Timeout | null = null;
-  #closeCode: number = CloseCode.Abnormal;
-  #closeReason = '';
-  #failed = false;
   #lastError: WebSocketError | undefined;
-  #sendQueue: WebSocketData[] | null = null;
-  #queuedBytes = 0;
+  /** This object's side of its connections, shared by all of them. */
+  readonly #events: ConnectionEvents = new WebSocket.#Events(this);
 
   /**
    * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`), offering
@@ -296,69 +181,35 @@ export class WebSocket extends WebSocketEventTarget {
     options: WebSocketOptions = {},
   ) {
     super();
-    const accepted = constructingAccepted;
-    constructingAccepted = null;
-    if (accepted) {
+    if ((url as unknown) instanceof Accepted) {
+      const init = (url as unknown as Accepted).init;
+      this.#serverSide = true;
       this.#anyValidCloseCode = true;
-      this.#url = accepted.url;
+      this.#url = init.url;
       this.#origin = '';
-      this.#binaryType = accepted.binaryType;
-      this.#closeTimeout = accepted.closeTimeout;
-      this.#heartbeat = accepted.heartbeat;
-      this.#protocol = accepted.protocol;
-      this.#extensions = accepted.extensions;
-      this.#attach(accepted.socket, 'server', accepted.maxPayload, accepted.compressor);
+      this.#binaryType = init.binaryType;
+      this.#protocol = init.protocol;
+      this.#extensions = init.extensions;
+      this.#onClosed = init.onClosed;
+      this.#attach(init.socket, 'server', init.compressor, init.settings);
       return;
     }
     const target = parseWebSocketUrl(url);
-    const list =
-      protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
-    for (let i = 0; i < list.length; i++) {
-      const p = list[i]!;
-      // WHATWG: every protocol must be a token (RFC 6455 section 4.1) and appear only once.
-      if (!isToken(p))
-        throw new DOMException(
-          `invalid subprotocol "${p}": it must be an HTTP token`,
-          'SyntaxError',
-        );
-      // Subprotocol names compare case-insensitively for duplicates (as browsers check them).
-      const lower = p.toLowerCase();
-      if (list.findIndex((q) => q.toLowerCase() === lower) !== i)
-        throw new DOMException(`subprotocol "${p}" is listed twice`, 'SyntaxError');
-    }
+    const list = checkProtocols(protocols);
     this.#url = target.href;
     this.#origin = target.socketPath ? 'null' : new URL(target.href).origin;
-    this.#binaryType = options.binaryType ?? 'blob';
+    const resolved = resolveClientOptions(options, list);
+    this.#binaryType = resolved.binaryType;
     this.#anyValidCloseCode = options.anyValidCloseCode === true;
-    this.#closeTimeout = options.closeTimeout ?? DEFAULT_TIMEOUT;
-    this.#heartbeat = checkHeartbeat(options.heartbeat);
-    if (typeof options.perMessageDeflate === 'object')
-      checkDeflateOptions(options.perMessageDeflate);
-    this.#reconnect = resolveReconnect(options.reconnect);
-    this.#options = options;
+    this.#reconnect = resolved.reconnect ? new Reconnect(resolved.reconnect) : null;
+    this.#options = resolved;
     this.#target = target;
-    this.#handshake = {
-      protocols: list,
-      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_TIMEOUT,
-      ...(options.headers ? { headers: options.headers } : {}),
-      ...(options.origin !== undefined ? { origin: options.origin } : {}),
-      ...(options.tls ? { tls: options.tls } : {}),
-      perMessageDeflate:
-        options.perMessageDeflate === false
-          ? null
-          : options.perMessageDeflate === true || options.perMessageDeflate === undefined
-            ? {}
-            : options.perMessageDeflate,
-      ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
-      followRedirects: options.followRedirects === true,
-      maxRedirects: options.maxRedirects ?? 10,
-    };
     // Invalid headers or extension settings are the caller's mistake: report them now.
     buildRequest(
       target,
-      this.#handshake,
+      resolved.handshake,
       'AAAAAAAAAAAAAAAAAAAAAA==',
-      this.#handshake.headers ?? {},
+      resolved.handshake.headers ?? {},
     );
     this.#connect();
   }
@@ -410,12 +261,6 @@ export class WebSocket extends WebSocketEventTarget {
     });
   }
 
-  /** @internal builds the object for a connection a server has accepted. */
-  static [kAccept](init: AcceptedSocketInit): WebSocket {
-    constructingAccepted = init;
-    return new WebSocket(init.url);
-  }
-
   get url(): string {
     return this.#url;
   }
@@ -435,9 +280,11 @@ export class WebSocket extends WebSocketEventTarget {
    * headers included), plus messages queued while reconnecting.
    */
   get bufferedAmount(): number {
-    const socket = this.#socket;
-    const inSocket = socket && !socket.destroyed ? socket.writableLength : 0;
-    return inSocket + this.#queuedBytes + this.#pendingBytes + this.#bufferedAfterClose;
+    return (
+      (this.#connection?.bufferedAmount ?? 0) +
+      (this.#reconnect?.pendingBytes ?? 0) +
+      this.#bufferedAfterClose
+    );
   }
   get binaryType(): BinaryType {
     return this.#binaryType;
@@ -526,31 +373,15 @@ export class WebSocket extends WebSocketEventTarget {
     if (this.#readyState === CONNECTING) {
       const reconnect = this.#reconnect;
       if (!reconnect) throw invalidState('send() was called before the connection opened');
-      if (this.#pending.length >= reconnect.queueLimit) {
-        throw new WebSocketError(
-          'ERR_WS_QUEUE_FULL',
-          `the reconnect queue is full (${reconnect.queueLimit} messages): wait for the connection or raise reconnect.queueLimit`,
-        );
-      }
-      this.#pending.push(data);
-      this.#pendingBytes += byteSize(data);
+      reconnect.queue(data);
       return;
     }
-    const engine = this.#engine;
-    if (this.#readyState !== OPEN || engine === null || engine.closeSent) {
+    const connection = this.#connection;
+    if (this.#readyState !== OPEN || connection === null || connection.engine.closeSent) {
       this.#bufferedAfterClose += byteSize(data);
       return;
     }
-    if (this.#sendQueue !== null || data instanceof Blob) {
-      this.#enqueue(data);
-      return;
-    }
-    if (typeof data === 'string') engine.sendText(data);
-    else if (ArrayBuffer.isView(data))
-      engine.sendBinary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    else if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer)
-      engine.sendBinary(new Uint8Array(data));
-    else engine.sendText(String(data));
+    connection.send(data);
   }
 
   /**
@@ -581,35 +412,41 @@ export class WebSocket extends WebSocketEventTarget {
     // WHATWG: a reason without a code is sent with 1000.
     if (wireCode === undefined && text !== '') wireCode = CloseCode.Normal;
     this.#userClosed = true;
-    this[kCloseWith](wireCode, text);
+    this.#close(wireCode, text);
   }
 
   /** Sends a ping (Node extension); `data` is at most 125 bytes. A `pong` event answers it. */
   ping(data: string | ArrayBufferView | ArrayBuffer = ''): void {
     if (this.#readyState !== OPEN) throw invalidState('ping() needs an open connection');
-    this.#engine!.ping(typeof data === 'string' ? data : toBytes(data));
+    this.#connection!.engine.ping(typeof data === 'string' ? data : toBytes(data));
   }
 
   /** Sends an unsolicited pong (Node extension), usable as a one-way heartbeat. */
   pong(data: string | ArrayBufferView | ArrayBuffer = ''): void {
     if (this.#readyState !== OPEN) throw invalidState('pong() needs an open connection');
-    this.#engine!.pong(typeof data === 'string' ? data : toBytes(data));
+    this.#connection!.engine.pong(typeof data === 'string' ? data : toBytes(data));
   }
 
   /** Stops reading from the connection (Node extension): flow control for slow consumers. */
   pause(): void {
-    this.#socket?.pause();
+    this.#connection?.socket.pause();
   }
 
   /** Resumes reading after {@link pause}. */
   resume(): void {
-    this.#socket?.resume();
+    this.#connection?.socket.resume();
   }
 
   /** Destroys the connection at once, without a closing handshake (Node extension); close is 1006. */
   terminate(): void {
     this.#userClosed = true;
-    this.#drop();
+    if (this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#close(undefined, '');
+      return;
+    }
+    this.#readyState = CLOSING;
+    this.#connection?.terminate();
   }
 
   /**
@@ -618,106 +455,25 @@ export class WebSocket extends WebSocketEventTarget {
    * more than 64 messages wait for the loop.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
-    const buffered: unknown[] = [];
-    let waiting: {
-      resolve: (r: IteratorResult<unknown>) => void;
-      reject: (e: unknown) => void;
-    } | null = null;
-    let ended = false;
-    let failure: unknown;
-    let paused = false;
-    const onMessage = (event: MessageEvent) => {
-      if (waiting) {
-        const w = waiting;
-        waiting = null;
-        w.resolve({ value: event.data, done: false });
-        return;
-      }
-      buffered.push(event.data);
-      if (buffered.length > 64 && !paused) {
-        paused = true;
-        this.pause();
-      }
-    };
-    const onError = (event: ErrorEvent) => {
-      failure ??= event.error;
-    };
-    const onClose = (event: CloseEvent) => {
-      if (this.#readyState !== CLOSED) return;
-      ended = true;
-      if (!event.wasClean && failure === undefined && event.code === CloseCode.Abnormal) {
-        failure = new ConnectionError(
-          'ERR_WS_CONNECTION_CLOSED',
-          'the connection closed without a closing handshake (1006)',
-        );
-      }
-      cleanup();
-      if (waiting) {
-        const w = waiting;
-        waiting = null;
-        if (failure !== undefined) w.reject(failure);
-        else w.resolve({ value: undefined, done: true });
-      }
-    };
-    const cleanup = () => {
-      this.removeEventListener('message', onMessage);
-      this.removeEventListener('error', onError);
-      this.removeEventListener('close', onClose);
-    };
-    this.addEventListener('message', onMessage);
-    this.addEventListener('error', onError);
-    this.addEventListener('close', onClose);
-    if (this.#readyState === CLOSED) ended = true;
-    const iterator: AsyncIterableIterator<unknown> = {
-      next: () => {
-        if (buffered.length > 0) {
-          const value = buffered.shift();
-          if (paused && buffered.length <= 16) {
-            paused = false;
-            this.resume();
-          }
-          return Promise.resolve({ value, done: false });
-        }
-        if (ended) {
-          if (failure !== undefined) {
-            const f = failure;
-            failure = undefined;
-            return Promise.reject(f);
-          }
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve, reject) => {
-          waiting = { resolve, reject };
-        });
-      },
-      return: () => {
-        ended = true;
-        cleanup();
-        if (paused) this.resume();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return iterateMessages(this);
   }
 
   /** @internal */
   [kReadWhileClosing] = false;
 
   /** @internal */
-  [kOnClosed]: ((ws: WebSocket) => void) | null = null;
+  get [kConnection](): Connection | null {
+    return this.#connection;
+  }
 
-  /** @internal close with any code valid on the wire (servers send 1001). */
-  [kCloseWith](code: number | undefined, reason: string): void {
+  /** Closes with any code valid on the wire (the checks of close() are done). */
+  #close(code: number | undefined, reason: string): void {
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
       if (this.#abortHandshake === null) {
         // Between reconnection attempts (a retry is scheduled, or about to be): stop here. The
         // final close comes in a later task, so it is not nested in the event that led here.
-        if (this.#retryTimer) clearTimeout(this.#retryTimer);
-        this.#retryTimer = null;
+        this.#reconnect?.cancel();
         this.#userClosed = true;
         this.#readyState = CLOSING;
         setImmediate(() => {
@@ -738,47 +494,14 @@ export class WebSocket extends WebSocketEventTarget {
       return;
     }
     this.#readyState = CLOSING;
-    this.#sendQueue = null;
-    this.#queuedBytes = 0;
-    this.#engine!.close(code, reason);
-    this.#armCloseTimer();
-  }
-
-  /** @internal feeds bytes that arrived with the upgrade request. */
-  [kFeed](head: Buffer): void {
-    if (head.length > 0 && this.#engine) this.#engine.receive(head);
-  }
-
-  /** @internal writes a pre-encoded frame of `data` (broadcast), keeping order with `send()`. */
-  [kSendRaw](frame: Uint8Array, data: WebSocketData): boolean {
-    if (this.#readyState !== OPEN || this.#engine!.closeSent) return false;
-    if (this.#sendQueue !== null) {
-      this.#enqueue(data);
-      return true;
-    }
-    return this.#engine!.sendRaw(frame);
-  }
-
-  /** @internal `callback` runs once the socket's write buffer is empty (or the socket is gone). */
-  [kOnDrain](callback: () => void): void {
-    const socket = this.#socket;
-    if (!socket || socket.destroyed || socket.writableLength === 0) {
-      queueMicrotask(callback);
-      return;
-    }
-    const done = () => {
-      socket.removeListener('drain', done);
-      socket.removeListener('close', done);
-      callback();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
+    this.#connection!.close(code, reason);
   }
 
   // -- connection ------------------------------------------------------------------------------
 
   #connect(): void {
-    this.#abortHandshake = clientHandshake(this.#target!, this.#handshake!, (error, result) => {
+    const options = this.#options!;
+    this.#abortHandshake = clientHandshake(this.#target!, options.handshake, (error, result) => {
       this.#abortHandshake = null;
       if (error || !result) {
         const failure = error ?? new WebSocketError('ERR_WS_UNKNOWN', 'the handshake failed');
@@ -794,27 +517,24 @@ export class WebSocket extends WebSocketEventTarget {
       }
       this.#protocol = result.protocol;
       this.#extensions = result.extensions;
-      const options = this.#options;
-      const deflateOptions =
-        typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate : {};
       const compressor = result.deflate
-        ? new NodeDeflateCompressor(result.deflate, 'client', deflateOptions)
+        ? new NodeDeflateCompressor(result.deflate, 'client', options.perMessageDeflate ?? {})
         : null;
-      this.#attach(result.socket, 'client', options.maxPayload ?? DEFAULT_MAX_PAYLOAD, compressor);
-      this.#attempt = 0;
-      if (!this.#reconnect) {
+      this.#attach(result.socket, 'client', compressor, options);
+      const reconnect = this.#reconnect;
+      let pending: WebSocketData[] = [];
+      if (reconnect) {
+        reconnect.opened();
+        pending = reconnect.takePending();
+      } else {
         // Only a reconnection would need the connection settings again.
         this.#target = null;
-        this.#handshake = null;
-        this.#options = NO_OPTIONS;
+        this.#options = null;
       }
       // Messages queued while disconnected go first, in order.
-      const pending = this.#pending;
-      this.#pending = [];
-      this.#pendingBytes = 0;
       for (const data of pending) this.send(data);
       this.dispatchEvent(new WebSocketEvent('open'));
-      if (result.rest.length > 0 && this.#engine) this.#engine.receive(result.rest);
+      if (result.rest.length > 0) this.#connection?.receive(result.rest);
     });
   }
 
@@ -832,119 +552,31 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   #shouldRetry(code: number | undefined): boolean {
-    const r = this.#reconnect;
-    if (!r || this.#userClosed) return false;
-    if (code !== undefined && r.stopCodes.has(code)) return false;
-    return this.#attempt < r.maxRetries;
+    const reconnect = this.#reconnect;
+    return reconnect !== null && !this.#userClosed && reconnect.allows(code);
   }
 
   #scheduleRetry(error: WebSocketError | undefined): void {
-    const r = this.#reconnect!;
-    this.#attempt++;
-    const base = Math.min(r.maxDelay, r.minDelay * r.factor ** (this.#attempt - 1));
-    const delay = Math.round(base * (1 - r.jitter * Math.random()));
+    const reconnect = this.#reconnect!;
+    const { attempt, delay } = reconnect.next();
     this.#readyState = CONNECTING;
-    this.dispatchEvent(
-      new ReconnectEvent('reconnecting', { attempt: this.#attempt, delay, error }),
-    );
+    this.dispatchEvent(new ReconnectEvent('reconnecting', { attempt, delay, error }));
     if (this.#readyState !== CONNECTING || this.#userClosed) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
+    reconnect.schedule(delay, () => {
       if (this.#readyState === CONNECTING && !this.#userClosed) this.#connect();
-    }, delay);
+    });
   }
 
+  /** The one path by which a socket becomes this object's open connection. */
   #attach(
     socket: Socket,
     role: 'client' | 'server',
-    maxPayload: number,
     compressor: MessageCompressor | null,
+    settings: ConnectionSettings,
   ): void {
-    this.#socket = socket;
     this.#readyState = OPEN;
-    this.#closeCode = CloseCode.Abnormal;
-    this.#closeReason = '';
-    this.#failed = false;
     this.#lastError = undefined;
-    const connection = new Connection(this, socket, role, maxPayload, compressor);
-    this.#engine = connection.engine;
-    this.#startHeartbeat(connection.engine, socket);
-  }
-
-  static {
-    // The per-connection sink reaches these private members through shared functions, so a
-    // connection costs one object instead of a closure per callback.
-    hooks = {
-      message: (ws, data, binary) => ws.#onMessage(data, binary),
-      ping: (ws, payload) => {
-        if (ws.hasListeners('ping'))
-          ws.dispatchEvent(new MessageEvent('ping', { data: toBuffer(payload) }));
-      },
-      pong: (ws, payload) => {
-        if (ws.#pongTimer) {
-          clearTimeout(ws.#pongTimer);
-          ws.#pongTimer = null;
-        }
-        if (ws.hasListeners('pong'))
-          ws.dispatchEvent(new MessageEvent('pong', { data: toBuffer(payload) }));
-      },
-      closeFrame: (ws, code, reason) => ws.#onCloseFrame(code, reason),
-      protocolError: (ws, error) => ws.#onProtocolError(error),
-      socketError: (ws, connection, error) => {
-        if (ws.#socket !== connection.socket || ws.#failed || connection.engine.done) return;
-        ws.#failed = true;
-        ws.#fireError(connectionErrorFrom(error, 'the connection'));
-      },
-      socketClosed: (ws, connection) => ws.#onSocketClosed(connection.socket, connection.engine),
-    };
-  }
-
-  #startHeartbeat(engine: WebSocketProtocol, socket: Socket): void {
-    const heartbeat = this.#heartbeat;
-    if (!heartbeat) return;
-    const timeout = heartbeat.timeout ?? heartbeat.interval;
-    this.#pingTimer = setInterval(() => {
-      if (this.#socket !== socket || this.#readyState !== OPEN || this.#pongTimer) return;
-      engine.ping();
-      this.#pongTimer = setTimeout(() => {
-        this.#pongTimer = null;
-        if (this.#socket !== socket || engine.done) return;
-        this.#failed = true;
-        this.#fireError(
-          new ConnectionError(
-            'ERR_WS_TIMEOUT',
-            `no pong within ${timeout} ms: the peer is unreachable (heartbeat)`,
-          ),
-        );
-        socket.destroy();
-      }, timeout);
-      this.#pongTimer.unref();
-    }, heartbeat.interval);
-    this.#pingTimer.unref();
-  }
-
-  #stopTimers(): void {
-    for (const timer of [this.#closeTimer, this.#pongTimer]) if (timer) clearTimeout(timer);
-    if (this.#pingTimer) clearInterval(this.#pingTimer);
-    this.#closeTimer = null;
-    this.#pongTimer = null;
-    this.#pingTimer = null;
-  }
-
-  /** Drops the connection at once (terminate, or a dead peer). */
-  #drop(): void {
-    if (this.#readyState === CLOSED) return;
-    if (this.#readyState === CONNECTING) {
-      this[kCloseWith](undefined, '');
-      return;
-    }
-    this.#readyState = CLOSING;
-    const socket = this.#socket;
-    if (socket) {
-      // Writes made while a received chunk is handled are corked; let them leave first.
-      while (socket.writableCorked > 0) socket.uncork();
-      socket.destroy();
-    }
+    this.#connection = new Connection(socket, role, compressor, settings, this.#events);
   }
 
   #onMessage(data: Uint8Array, binary: boolean): void {
@@ -961,69 +593,31 @@ export class WebSocket extends WebSocketEventTarget {
     this.dispatchEvent(new MessageEvent('message', { data: value, origin: this.#origin }));
   }
 
-  #onCloseFrame(code: number, reason: string): void {
-    this.#closeCode = code;
-    this.#closeReason = reason;
-    if (this.#readyState === OPEN) this.#readyState = CLOSING;
-    this.#sendQueue = null;
-    const engine = this.#engine!;
-    // RFC 6455 section 7.1.1: the server closes the TCP connection first; a client waits for
-    // it (closeTimeout bounds the wait).
-    if (engine.role === 'server' && engine.idle) this.#socket!.end();
-    this.#armCloseTimer();
-  }
-
-  #onProtocolError(error: ProtocolError): void {
-    // RFC 6455 section 7.1.7: after failing, close the connection without waiting for an answer.
-    this.#failed = true;
-    if (this.#readyState === OPEN) this.#readyState = CLOSING;
-    this.#sendQueue = null;
-    this.#fireError(error);
-    this.#socket!.end();
-    this.#armCloseTimer();
-  }
-
-  #onSocketClosed(socket: Socket, engine: WebSocketProtocol): void {
-    if (this.#socket !== socket) return;
-    this.#stopTimers();
+  #onConnectionClosed(code: number, reason: string, wasClean: boolean): void {
     if (this.#readyState === CLOSED) return;
-    const wasClean = !this.#failed && engine.closeSent && engine.closeReceived;
-    // WHATWG / RFC 6455 section 7.1.5: without a close frame from the peer the code is 1006.
-    const code = engine.closeReceived ? this.#closeCode : CloseCode.Abnormal;
-    const reason = engine.closeReceived ? this.#closeReason : '';
-    const retry = this.#engine?.role === 'client' && this.#shouldRetry(code);
-    this.#socket = null;
-    this.#engine = null;
-    this.#sendQueue = null;
-    this.#queuedBytes = 0;
+    const retry = !this.#serverSide && this.#shouldRetry(code);
+    this.#connection = null;
     this.#readyState = retry ? CONNECTING : CLOSED;
-    // Messages that will never be sent are reported before the final close.
-    if (!retry) this.#dropPending();
-    // The server that tracks this socket forgets it before anyone hears of the close.
-    if (!retry) this[kOnClosed]?.(this);
+    if (!retry) {
+      // Messages that will never be sent are reported before the final close.
+      this.#dropPending();
+      // The server that tracks this socket forgets it before anyone hears of the close.
+      this.#onClosed?.(this);
+    }
     this.#fireClose(code, reason, wasClean);
     if (retry && this.#readyState === CONNECTING && !this.#userClosed)
       this.#scheduleRetry(this.#lastError);
   }
 
   #dropPending(): void {
-    const count = this.#pending.length;
+    const count = this.#reconnect?.takePending().length ?? 0;
     if (count === 0) return;
-    this.#pending = [];
-    this.#pendingBytes = 0;
     this.#fireError(
       new WebSocketError(
         'ERR_WS_NOT_SENT',
         `${count} message(s) queued while reconnecting were not sent: the connection closed for good`,
       ),
     );
-  }
-
-  #armCloseTimer(): void {
-    if (this.#closeTimer || this.#closeTimeout <= 0) return;
-    const socket = this.#socket!;
-    this.#closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
-    this.#closeTimer.unref?.();
   }
 
   #fireError(error: WebSocketError): void {
@@ -1036,128 +630,6 @@ export class WebSocket extends WebSocketEventTarget {
     if (this.hasListeners('close'))
       this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
   }
-
-  // -- ordered sending of Blobs ----------------------------------------------------------------
-
-  #enqueue(data: WebSocketData): void {
-    const queue = this.#sendQueue ?? [];
-    const first = this.#sendQueue === null;
-    this.#sendQueue = queue;
-    queue.push(data);
-    this.#queuedBytes += byteSize(data);
-    if (first) void this.#drainQueue(queue);
-  }
-
-  async #drainQueue(queue: WebSocketData[]): Promise<void> {
-    while (queue.length > 0 && this.#sendQueue === queue) {
-      const item = queue[0]!;
-      const bytes: Uint8Array | string =
-        item instanceof Blob
-          ? new Uint8Array(await item.arrayBuffer())
-          : typeof item === 'string'
-            ? item
-            : toBytes(item);
-      if (this.#sendQueue !== queue || this.#engine === null) return;
-      queue.shift();
-      this.#queuedBytes -= byteSize(item);
-      if (typeof bytes === 'string') this.#engine.sendText(bytes);
-      else this.#engine.sendBinary(bytes);
-    }
-    if (this.#sendQueue === queue) this.#sendQueue = null;
-  }
-}
-
-const kConnection = Symbol('wskit.connection');
-type OwnedSocket = Socket & { [kConnection]: Connection };
-
-/** One open connection: the engine's sink on a socket, for one WebSocket. */
-class Connection implements ProtocolSink {
-  readonly engine: WebSocketProtocol;
-
-  constructor(
-    readonly ws: WebSocket,
-    readonly socket: Socket,
-    readonly role: 'client' | 'server',
-    maxPayload: number,
-    readonly compressor: MessageCompressor | null,
-  ) {
-    this.engine = new WebSocketProtocol(
-      { role, maxPayload, platform: nodePlatform, ...(compressor ? { compressor } : {}) },
-      this,
-    );
-    (socket as OwnedSocket)[kConnection] = this;
-    socket.on('data', onSocketData);
-    socket.on('end', onSocketEnd);
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
-  }
-
-  write(data: Uint8Array): void {
-    if (!this.socket.destroyed) this.socket.write(data);
-  }
-
-  writePair(header: Uint8Array, payload: Uint8Array): void {
-    const socket = this.socket;
-    if (socket.destroyed) return;
-    socket.cork();
-    socket.write(header);
-    socket.write(payload);
-    socket.uncork();
-  }
-
-  onMessage(data: Uint8Array, binary: boolean): void {
-    hooks.message(this.ws, data, binary);
-  }
-  onPing(payload: Uint8Array): void {
-    hooks.ping(this.ws, payload);
-  }
-  onPong(payload: Uint8Array): void {
-    hooks.pong(this.ws, payload);
-  }
-  onClose(code: number, reason: string): void {
-    hooks.closeFrame(this.ws, code, reason);
-  }
-  onError(error: ProtocolError): void {
-    hooks.protocolError(this.ws, error);
-  }
-  pause(): void {
-    this.socket.pause();
-  }
-  resume(): void {
-    this.socket.resume();
-  }
-  onIdle(): void {
-    // A close frame queued behind a compression has now been written.
-    const socket = this.socket;
-    if (this.engine.done && this.role === 'server' && !socket.writableEnded) socket.end();
-  }
-}
-
-function onSocketData(this: OwnedSocket, chunk: Buffer): void {
-  // Replies written while this chunk is handled (pongs, echoes, close frames) leave in one
-  // write instead of one per frame.
-  this.cork();
-  try {
-    this[kConnection].engine.receive(chunk);
-  } finally {
-    this.uncork();
-  }
-}
-
-function onSocketEnd(this: OwnedSocket): void {
-  // The peer will send nothing more; finish our side too (servers' sockets allow half-open).
-  if (!this.writableEnded) this.end();
-}
-
-function onSocketError(this: OwnedSocket, error: Error): void {
-  const connection = this[kConnection];
-  hooks.socketError(connection.ws, connection, error);
-}
-
-function onSocketClose(this: OwnedSocket): void {
-  const connection = this[kConnection];
-  connection.compressor?.close();
-  hooks.socketClosed(connection.ws, connection);
 }
 
 for (const [name, value] of [
@@ -1169,29 +641,9 @@ for (const [name, value] of [
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
 
-function toBytes(data: ArrayBufferLike | ArrayBufferView): Uint8Array {
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return new Uint8Array(data);
-}
-
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
-}
-
-function toArrayBuffer(data: Uint8Array): ArrayBuffer {
-  const { buffer, byteOffset, length } = data;
-  if (byteOffset === 0 && length === buffer.byteLength && buffer instanceof ArrayBuffer)
-    return buffer;
-  return buffer.slice(byteOffset, byteOffset + length) as ArrayBuffer;
-}
-
-function byteSize(data: WebSocketData): number {
-  if (typeof data === 'string') return Buffer.byteLength(data);
-  if (data instanceof Blob) return data.size;
-  if (ArrayBuffer.isView(data)) return data.byteLength;
-  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return data.byteLength;
-  return Buffer.byteLength(String(data));
+/** @internal makes the `WebSocket` of a connection a server has accepted. */
+export function acceptWebSocket(init: AcceptedSocketInit): WebSocket {
+  return new WebSocket(new Accepted(init) as unknown as string);
 }
 
 /** WebIDL USVString: lone surrogates become U+FFFD. */

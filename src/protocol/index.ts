@@ -4,6 +4,13 @@
  */
 export { CloseCode, isValidWireCloseCode } from './close-codes.js';
 export {
+  type CloseResult,
+  type CloseStatus,
+  checkCloseReason,
+  closeResult,
+  shouldCloseTransport,
+} from './close-lifecycle.js';
+export {
   type ExtensionOffer,
   formatExtensions,
   parseExtensions,
@@ -11,22 +18,44 @@ export {
 export { frameHeaderSize, writeFrameHeader } from './frame-header.js';
 export { FrameParser, type FrameParserOptions, type FrameSink } from './frame-parser.js';
 export {
-  type AcceptResponseOptions,
-  buildAcceptResponse,
+  ClientHandshake,
+  type ClientHandshakeEvent,
+  type ClientHandshakeOptions,
+  type ClientHandshakeState,
+  MAX_REFUSAL_BODY_BYTES,
+  REDIRECT_STATUSES,
+} from './handshake/client.js';
+export { computeAccept, generateKey, isValidKey, WEBSOCKET_GUID } from './handshake/keys.js';
+export {
   buildClientRequest,
-  buildRejectResponse,
   type ClientRequestOptions,
   checkUpgradeRequest,
-  computeAccept,
-  type ExpectedResponse,
-  generateKey,
-  isValidKey,
   type UpgradeCheck,
   type UpgradeRequest,
+} from './handshake/request.js';
+export {
+  type AcceptResponseOptions,
+  buildAcceptResponse,
+  buildRejectResponse,
+  type ExpectedResponse,
   validateServerResponse,
-  WEBSOCKET_GUID,
-} from './handshake.js';
-export { type HeadLimits, HttpHeadParser, type HttpResponseHead } from './http-head-parser.js';
+} from './handshake/response.js';
+export {
+  type ServerAcceptance,
+  ServerHandshake,
+  type ServerHandshakeEvent,
+  type ServerHandshakeOptions,
+  type ServerHandshakeState,
+} from './handshake/server.js';
+export { type BodyFraming, bodyFraming, HttpBodyReader } from './http-body-reader.js';
+export {
+  type HeadLimits,
+  HttpHeadParser,
+  type HttpRequestHead,
+  HttpRequestHeadParser,
+  type HttpResponseHead,
+  RequestHeadError,
+} from './http-head-parser.js';
 export { isToken, isValidHeaderValue, listHasToken, splitList } from './http-tokens.js';
 export { applyMask, MaskKeyPool } from './mask.js';
 export { isControlOpcode, Opcode } from './opcodes.js';

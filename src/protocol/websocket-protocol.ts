@@ -1,5 +1,12 @@
 import { ProtocolError } from '../errors.js';
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
+import {
+  type CloseResult,
+  type CloseStatus,
+  checkCloseReason,
+  closeResult,
+  shouldCloseTransport,
+} from './close-lifecycle.js';
 import type { MessageCompressor } from './extensions/message-compressor.js';
 import { frameHeaderSize, MAX_CONTROL_PAYLOAD, writeFrameHeader } from './frame-header.js';
 import { FrameParser, type FrameSink } from './frame-parser.js';
@@ -50,8 +57,8 @@ export interface ProtocolOptions {
 
 /** Default `maxPayload`: 100 MiB. */
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
-/** Largest close reason: 125 bytes of control payload minus the 2-byte code. */
-export const MAX_CLOSE_REASON_BYTES = MAX_CONTROL_PAYLOAD - 2;
+export { MAX_CLOSE_REASON_BYTES } from './close-lifecycle.js';
+
 /** Unmasked payloads up to this size are copied behind their header: one buffer, one write. */
 const COPY_LIMIT = 32 * 1024;
 /** Frames waiting behind a decompression before the transport is asked to stop reading. */
@@ -106,6 +113,9 @@ export class WebSocketProtocol implements FrameSink {
   private _closeSent = false;
   private _closeReceived = false;
   private _failed = false;
+  private _eofReceived = false;
+  private peerCode: number = CloseCode.NoStatus;
+  private peerReason = '';
 
   constructor(options: ProtocolOptions, sink: ProtocolSink) {
     this.role = options.role;
@@ -150,6 +160,42 @@ export class WebSocketProtocol implements FrameSink {
   /** No outgoing frame is held back behind a compression: everything has reached the sink. */
   get idle(): boolean {
     return this.outQueue === null;
+  }
+
+  /** Where the closing handshake stands. */
+  get closeStatus(): CloseStatus {
+    return {
+      role: this.role,
+      closeSent: this._closeSent,
+      closeReceived: this._closeReceived,
+      failed: this._failed,
+      eofReceived: this._eofReceived,
+      idle: this.outQueue === null,
+      peerCode: this.peerCode,
+      peerReason: this.peerReason,
+    };
+  }
+
+  /**
+   * Whether the transport should close the underlying connection now: the server after the
+   * closing handshake, either side after a failure or the peer's end (RFC 6455 section 7.1.1,
+   * 7.1.7). Transports check it after `onClose`, `onError`, `onIdle` and {@link receiveEof}.
+   */
+  get shouldCloseTransport(): boolean {
+    return shouldCloseTransport(this.closeStatus);
+  }
+
+  /**
+   * The close event's fields once the transport has closed: the peer's code and reason (1005
+   * when its close frame had no code), 1006 without a close frame, and whether it was clean.
+   */
+  get closeResult(): CloseResult {
+    return closeResult(this.closeStatus);
+  }
+
+  /** The transport reports that the peer's side of the connection has ended (TCP FIN). */
+  receiveEof(): void {
+    this._eofReceived = true;
   }
 
   /** Feeds bytes read from the connection. The engine takes ownership of `chunk`. */
@@ -214,12 +260,7 @@ export class WebSocketProtocol implements FrameSink {
     if (code === undefined && reason !== '') {
       throw new RangeError('a close reason needs a close code');
     }
-    const reasonLength = reason === '' ? 0 : this.platform.byteLength(reason);
-    if (reasonLength > MAX_CLOSE_REASON_BYTES) {
-      throw new RangeError(
-        `close reason is ${reasonLength} bytes; at most ${MAX_CLOSE_REASON_BYTES} are allowed`,
-      );
-    }
+    const reasonLength = checkCloseReason(reason, (text) => this.platform.byteLength(text));
     this.sendClose(code, reason, reasonLength);
     return true;
   }
@@ -446,6 +487,8 @@ export class WebSocketProtocol implements FrameSink {
     this.fragments = [];
     // RFC 6455 section 5.5.1: answer a close with a close, echoing the code (after any message
     // still being compressed, which section 5.5.1 allows to finish first).
+    this.peerCode = code;
+    this.peerReason = reason;
     if (!this._closeSent) this.sendClose(code === CloseCode.NoStatus ? undefined : code, '', 0);
     this.sink.onClose(code, reason);
   }

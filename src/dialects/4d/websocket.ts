@@ -4,7 +4,7 @@
  * delivers the handler's callbacks one at a time, in order, never re-entrantly and never before
  * `WebSocket.new()` has returned.
  */
-
+import { checkCloseReason } from '../../protocol/close-lifecycle.js';
 import { unknownKeyMessage } from '../options.js';
 import { callUserCode, isBinary, jsonText, toBytes, utf8Length } from '../shared.js';
 import type {
@@ -356,10 +356,7 @@ export class FourDWebSocketBase {
       }
     }
     const text = reason === undefined || reason === null ? '' : String(reason);
-    const size = utf8Length(text);
-    if (size > 123) {
-      throw new RangeError(`terminate(): reason is ${size} UTF-8 bytes long; at most 123 fit`);
-    }
+    checkCloseReason(text, utf8Length, 'terminate(): reason');
     const socket = this.#socket;
     const state = socket.readyState;
     if (state === 2 || state === 3) return;
