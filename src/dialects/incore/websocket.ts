@@ -844,8 +844,13 @@ export class InCoreWebSocketBase {
     this.#fail(InCoreError.IpSocketError, text, SOCKET_RESOURCE_ERROR, null);
     this.#closeRequested = socket;
     this.#setState(InCoreState.Closing);
-    // 1009: the message is too big for what this endpoint can hold (RFC 6455 section 7.4.1).
-    socket.close(1009, 'read buffer full');
+    try {
+      // 1009: the message is too big for what this endpoint can hold (RFC 6455 section 7.4.1).
+      socket.close(1009, 'read buffer full');
+    } catch {
+      // A browser's WebSocket lets a page send only 1000 and 3000-4999.
+      socket.close(1000, 'read buffer full');
+    }
   }
 
   #scheduleReconnect(): void {
