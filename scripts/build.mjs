@@ -19,9 +19,8 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, resolve as resolvePath } from 'node:path';
 import { build } from 'esbuild';
-import { resolve as resolvePath } from 'node:path';
 import { entries, exportsField, typesVersionsField, wrapperName } from './entries.mjs';
 
 const require = createRequire(import.meta.url);

@@ -5,9 +5,9 @@
 export const entries = [
   { subpath: '.', node: 'index', browser: 'browser/index' },
   { subpath: './protocol', node: 'protocol/index', browser: 'protocol/index' },
-  { subpath: './incore', node: 'incore', browser: 'browser/incore' },
-  { subpath: './4d', node: '4d', browser: 'browser/4d' },
-  { subpath: './overte', node: 'overte', browser: 'browser/overte' },
+  { subpath: './incore', node: 'incore', browser: 'dialects/incore/browser' },
+  { subpath: './4d', node: '4d', browser: 'dialects/4d/browser' },
+  { subpath: './overte', node: 'overte', browser: 'dialects/overte/browser' },
 ];
 
 /** The file name of an entry's ES module wrapper: "." is index, "./4d" is 4d. */

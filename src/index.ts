@@ -5,12 +5,11 @@
  * @module wskit
  */
 
+export { SOCKET_ERROR_BY_CODE, socketErrorOf } from './dialects/qt/socket-error.js';
 export {
   ConnectionError,
   HandshakeError,
   ProtocolError,
-  SOCKET_ERROR_BY_CODE,
-  socketErrorOf,
   WebSocketError,
   type WebSocketErrorCode,
 } from './errors.js';

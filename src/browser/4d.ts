@@ -1,27 +1,2 @@
-/**
- * `wskit/4d` in a browser: 4D's `4D.WebSocket` class over the native `WebSocket`.
- *
- * ```ts
- * import { WebSocket } from 'wskit/4d';
- * const ws = WebSocket.new('wss://example.com/feed', { onMessage: (ws, e) => console.log(e.data) });
- * ```
- */
-
-import { FourDWebSocketBase } from '../dialects/4d/websocket.js';
-import type { SocketFactory } from '../dialects/socket-port.js';
-import { browserSocketFactory } from './browser-socket-factory.js';
-
-export * from '../dialects/4d/index.js';
-
-/**
- * 4D's `WebSocket` class in a browser (the native `WebSocket`). Create a connection with
- * `WebSocket.new(url, connectionHandler)`; it returns `null` for a URL that cannot be connected
- * to at all. Browsers give no detail about failed connections.
- */
-export class WebSocket extends FourDWebSocketBase {
-  /** The browser's native WebSocket. */
-  protected static override factory: SocketFactory = browserSocketFactory;
-}
-
-/** The `4D` namespace, so that code reads as in 4D: `FourD.WebSocket.new(url, handler)`. */
-export const FourD: Readonly<{ WebSocket: typeof WebSocket }> = Object.freeze({ WebSocket });
+/** `wskit/4d` in browsers (the `browser` export condition): the 4D dialect (see src/dialects/4d/). */
+export * from '../dialects/4d/browser.js';

@@ -13,12 +13,11 @@
  * @module wskit (browser)
  */
 
+export { SOCKET_ERROR_BY_CODE, socketErrorOf } from '../dialects/qt/socket-error.js';
 export {
   ConnectionError,
   HandshakeError,
   ProtocolError,
-  SOCKET_ERROR_BY_CODE,
-  socketErrorOf,
   WebSocketError,
   type WebSocketErrorCode,
 } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * What the seed-API dialects need from a WebSocket: the WHATWG interface. In Node it is wskit's
+ * What the dialects need from a WebSocket: the WHATWG interface. In Node it is wskit's
  * own `WebSocket`; in a browser it is the native one. Dialects depend on this shape only, so the
  * same dialect code runs on both.
  */
@@ -45,3 +45,12 @@ export interface PortOptions {
 
 /** Opens a socket to `url`; throws a `SyntaxError` DOMException for a URL it cannot use. */
 export type SocketFactory = (url: string, options?: PortOptions) => PortSocket;
+
+/**
+ * Takes `socket` over for a dialect: binary messages then arrive as `ArrayBuffer`, the one form
+ * every dialect converts from. The only place a dialect sets `binaryType` on a socket.
+ */
+export function adoptSocket<S extends PortSocket>(socket: S): S {
+  socket.binaryType = 'arraybuffer';
+  return socket;
+}

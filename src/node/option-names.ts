@@ -27,6 +27,7 @@ const CLIENT: Record<keyof WebSocketOptions, true> = {
   sendQueueLimit: true,
   sendQueuePolicy: true,
   maxPendingPongs: true,
+  anyValidCloseCode: true,
 };
 const SERVER: Record<keyof WebSocketServerOptions, true> = {
   port: true,

@@ -62,6 +62,12 @@ export interface WebSocketOptions {
    * pauses while our writes do not leave; this bounds what one received chunk may queue.
    */
   maxPendingPongs?: number;
+  /**
+   * Let `close()` send any close code valid on the wire (such as 1001 or 1008), as sockets a
+   * server accepted may, instead of the WHATWG client's 1000 and 3000-4999 only: for APIs that
+   * allow it, such as Qt's (the Overte dialect). Default false.
+   */
+  anyValidCloseCode?: boolean;
 }
 
 /** What `send()` does past `sendQueueLimit`: drop the connection, or throw and keep it. */

@@ -141,6 +141,8 @@ export class WebSocket extends WebSocketEventTarget {
   #origin: string;
   #bufferedAfterClose = 0;
   #serverSide = false;
+  /** `close()` may send any code valid on the wire: server-side sockets, or the option. */
+  #anyValidCloseCode = false;
   #onClosed: ((ws: WebSocket) => void) | null = null;
 
   // Client connection settings, kept for reconnection.
@@ -170,6 +172,7 @@ export class WebSocket extends WebSocketEventTarget {
     if ((url as unknown) instanceof Accepted) {
       const init = (url as unknown as Accepted).init;
       this.#serverSide = true;
+      this.#anyValidCloseCode = true;
       this.#url = init.url;
       this.#origin = '';
       this.#binaryType = init.binaryType;
@@ -185,6 +188,7 @@ export class WebSocket extends WebSocketEventTarget {
     this.#origin = target.socketPath ? 'null' : new URL(target.href).origin;
     const resolved = resolveClientOptions(options, list);
     this.#binaryType = resolved.binaryType;
+    this.#anyValidCloseCode = options.anyValidCloseCode === true;
     this.#reconnect = resolved.reconnect ? new Reconnect(resolved.reconnect) : null;
     this.#options = resolved;
     this.#target = target;
@@ -349,7 +353,7 @@ export class WebSocket extends WebSocketEventTarget {
     if (code !== undefined) {
       wireCode = clampUnsignedShort(code);
       // Server-side sockets may also send the codes servers need (1001, 1008, 1011, ...).
-      const allowed = this.#serverSide
+      const allowed = this.#anyValidCloseCode
         ? isValidWireCloseCode(wireCode)
         : wireCode === 1000 || (wireCode >= 3000 && wireCode <= 4999);
       if (!allowed) {

@@ -120,7 +120,7 @@ describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 
       [MODULE_PATH, harness.echoUrl] as const,
     );
     assert.equal(result.url, harness.echoUrl);
-    assert.deepEqual(result.defaults, ['blob', 0, '', '']);
+    assert.deepEqual(result.defaults, ['arraybuffer', 0, '', '']);
     assert.equal(result.openArgs, 0, 'onopen is called without arguments');
     assert.deepEqual(result.states, [0, 1, 2, 3]);
     assert.deepEqual(result.messages, [
@@ -135,7 +135,7 @@ describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 
     assert.deepEqual(result.closed, { code: 4000, reason: '', wasClean: true });
   });
 
-  it('a refused connection calls onerror with -1 (UnknownSocketError), then onclose 1006', async () => {
+  it('a refused connection calls onerror with 0 (ConnectionRefusedError, as Qt), then onclose 1006', async () => {
     const port = await closedPort();
     const result = await page.evaluate(
       async ([path, url]) => {
@@ -146,12 +146,17 @@ describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 
           ws.onerror = (error) => order.push(error);
           ws.onclose = (data) => resolve(data);
         });
-        return { order, closed, unknown: m.SocketError.UnknownSocketError, state: ws.readyState };
+        return {
+          order,
+          closed,
+          refused: m.SocketError.ConnectionRefusedError,
+          state: ws.readyState,
+        };
       },
       [MODULE_PATH, `ws://127.0.0.1:${port}/`] as const,
     );
-    assert.deepEqual(result.order, [result.unknown]);
-    assert.equal(result.unknown, -1);
+    assert.deepEqual(result.order, [result.refused]);
+    assert.equal(result.refused, 0);
     assert.equal(result.closed.code, 1006);
     assert.equal(result.closed.wasClean, false);
     assert.equal(result.state, 3);

@@ -608,7 +608,9 @@ describe('InCore errors', { timeout: 30_000 }, () => {
     assert.deepEqual(socketErrors, [[0]]);
     assert.deepEqual(sslErrors, []);
     assert.equal(errorChanged.length, 1);
-    assert.equal(connected.length + disconnected.length, 0, 'never connected');
+    assert.equal(connected.length, 0, 'never connected');
+    // Issue 10 item 8: Connecting back to Unconnected emits disconnected(), as in Qt.
+    assert.equal(disconnected.length, 1);
     assert.equal(ws.state, State.Closed);
   });
 

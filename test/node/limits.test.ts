@@ -104,9 +104,9 @@ describe('send queue limit', () => {
       peer.terminate();
       await nextEvent(peer, 'close');
       await assert.rejects(
-      peer.sendAsync('late'),
-      (e: unknown) => e instanceof WebSocketError && e.code === 'ERR_WS_NOT_SENT',
-    );
+        peer.sendAsync('late'),
+        (e: unknown) => e instanceof WebSocketError && e.code === 'ERR_WS_NOT_SENT',
+      );
     },
   );
 });

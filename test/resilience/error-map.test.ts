@@ -95,9 +95,9 @@ const EXPECTED: Record<WebSocketErrorCode, QtName> = {
   ERR_WS_NOT_SENT: 'OperationError',
   ERR_WS_TLS_INTERNAL: 'SslInternalError',
   ERR_WS_TEMPORARY: 'TemporaryError',
-  ERR_WS_INVALID_URL: 'UnknownSocketError',
+  ERR_WS_INVALID_URL: 'ConnectionRefusedError',
   ERR_WS_INVALID_ARGUMENT: 'UnknownSocketError',
-  ERR_WS_HANDSHAKE: 'UnknownSocketError',
+  ERR_WS_HANDSHAKE: 'ConnectionRefusedError',
   ERR_WS_PROTOCOL: 'UnknownSocketError',
   ERR_WS_INVALID_UTF8: 'UnknownSocketError',
   ERR_WS_MESSAGE_TOO_BIG: 'UnknownSocketError',
@@ -282,10 +282,13 @@ describe('error mapping: real failures', () => {
     assert.equal(socketErrorOf(new Error('plain')), -1);
     assert.equal(socketErrorOf('a string'), -1);
     assert.equal(socketErrorOf(undefined), -1);
-    assert.equal(socketErrorOf(new HandshakeError('refused', { status: 403 })), -1);
     assert.equal(socketErrorOf(new ProtocolError(1002, 'bad frame')), -1);
     assert.equal(socketErrorOf(new ProtocolError(1009, 'too big')), -1);
     assert.equal(new ProtocolError(1007, 'utf8').code, 'ERR_WS_INVALID_UTF8');
+  });
+
+  it('a refused handshake maps to 0 (ConnectionRefusedError), as QWebSocket reports it', T, () => {
+    assert.equal(socketErrorOf(new HandshakeError('refused', { status: 403 })), 0);
   });
 
   it('rejections through WebSocket.connect carry the same typed errors', T, async () => {

@@ -5,6 +5,8 @@
  * `WebSocket.new()` has returned.
  */
 import { checkCloseReason } from '../../protocol/close-lifecycle.js';
+import { unknownKeyMessage } from '../options.js';
+import { callUserCode, isBinary, jsonText, toBytes, utf8Length } from '../shared.js';
 import type {
   PortCloseEvent,
   PortErrorEvent,
@@ -99,33 +101,58 @@ interface Delivery {
 
 const STATUS: readonly FourDStatus[] = ['Connecting', 'Connected', 'Closing', 'Closed'];
 const DATA_TYPES: readonly string[] = ['text', 'blob', 'object'];
+const HANDLER_MEMBERS: readonly string[] = [
+  'onOpen',
+  'onMessage',
+  'onError',
+  'onTerminate',
+  'dataType',
+];
+const HANDLER_HINTS: Readonly<Record<string, string>> = {
+  onClose: 'onTerminate',
+  onclose: 'onTerminate',
+  onEnd: 'onTerminate',
+  binaryType: 'dataType',
+  type: 'dataType',
+};
+
+/**
+ * Refuses a handler member that is one of 4D's names spelt differently (`onmessage`, `onClose`,
+ * `datatype`): 4D would never call it. Other members are the handler's own business (a class
+ * instance may carry state and helper methods), so they are left alone.
+ */
+function checkHandlerNames(handler: object): void {
+  const seen = new Set<string>();
+  for (
+    let o: object | null = handler;
+    o !== null && o !== Object.prototype;
+    o = Object.getPrototypeOf(o)
+  ) {
+    for (const name of Object.getOwnPropertyNames(o)) seen.add(name);
+  }
+  for (const name of seen) {
+    if (HANDLER_MEMBERS.includes(name)) continue;
+    const lower = name.toLowerCase();
+    if (
+      Object.hasOwn(HANDLER_HINTS, name) ||
+      HANDLER_MEMBERS.some((m) => m.toLowerCase() === lower)
+    )
+      throw new TypeError(
+        unknownKeyMessage(
+          '4D WebSocket.new(): connectionHandler',
+          name,
+          HANDLER_MEMBERS,
+          HANDLER_HINTS,
+        ),
+      );
+  }
+}
 const OPEN_EVENT: FourDOpenEvent = Object.freeze({ type: 'open' });
 const EMPTY_HANDLER: FourDConnectionHandler = Object.freeze({});
 const utf8Decoder = new TextDecoder();
-const utf8Encoder = new TextEncoder();
 /** Guards the constructor: instances come from `WebSocket.new()` only. */
 const CONSTRUCT = Symbol('FourDWebSocket.construct');
 let lastId = 0;
-
-/** Reports a callback's exception without stopping delivery: `reportError`, or an async throw. */
-function report(error: unknown): void {
-  const reportError = (globalThis as { reportError?: (error: unknown) => void }).reportError;
-  if (typeof reportError === 'function') reportError(error);
-  else
-    queueMicrotask(() => {
-      throw error;
-    });
-}
-
-function bytesOf(data: ArrayBuffer | ArrayBufferView): Uint8Array {
-  return data instanceof ArrayBuffer
-    ? new Uint8Array(data)
-    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function isBinary(data: unknown): data is ArrayBuffer | ArrayBufferView {
-  return data instanceof ArrayBuffer || ArrayBuffer.isView(data);
-}
 
 /**
  * 4D's `WebSocket` class. Use the subclass of an entry point: `WebSocket` from `wskit/4d`
@@ -150,6 +177,7 @@ export class FourDWebSocketBase {
   readonly #handler: FourDConnectionHandler;
   readonly #dataType: FourDDataType;
   readonly #id: number;
+  readonly #url: string;
   #opened = false;
   /** terminate() was called while connecting: the failure it causes is not an error. */
   #abandoned = false;
@@ -182,7 +210,9 @@ export class FourDWebSocketBase {
         `4D WebSocket.new(): connectionHandler must be an object, not ${typeof handler}`,
       );
     }
-    const dataType = handler.dataType ?? 'text';
+    checkHandlerNames(handler);
+    // 4D compares text without regard to case: "Object" and "BLOB" are "object" and "blob".
+    const dataType = String(handler.dataType ?? 'text').toLowerCase() as FourDDataType;
     if (!DATA_TYPES.includes(dataType)) {
       throw new TypeError(
         `4D WebSocket.new(): dataType must be "text", "blob" or "object", not ${JSON.stringify(String(dataType))}`,
@@ -201,7 +231,7 @@ export class FourDWebSocketBase {
       // 4D: "If the connection is not possible, a null object is returned."
       return null;
     }
-    return new Class(CONSTRUCT, socket, handler, dataType) as T;
+    return new Class(CONSTRUCT, socket, handler, dataType, String(url)) as T;
   }
 
   /** @internal Use `WebSocket.new(url, handler)`. */
@@ -210,6 +240,7 @@ export class FourDWebSocketBase {
     socket: PortSocket,
     handler: FourDConnectionHandler,
     dataType: FourDDataType,
+    url: string,
   ) {
     if (token !== CONSTRUCT) {
       throw new TypeError('use WebSocket.new(url, connectionHandler) to create a 4D WebSocket');
@@ -218,7 +249,14 @@ export class FourDWebSocketBase {
     this.#handler = handler;
     this.#dataType = dataType;
     this.#id = ++lastId;
-    socket.binaryType = 'arraybuffer';
+    this.#url = url;
+    Object.defineProperties(this, {
+      dataType: { enumerable: true, get: () => this.#dataType },
+      handler: { enumerable: true, get: () => this.#handler },
+      id: { enumerable: true, get: () => this.#id },
+      status: { enumerable: true, get: () => STATUS[this.#socket.readyState] ?? 'Closed' },
+      url: { enumerable: true, get: () => this.#url },
+    });
     socket.addEventListener('open', () => {
       this.#opened = true;
       this.#deliver('onOpen', OPEN_EVENT);
@@ -228,33 +266,23 @@ export class FourDWebSocketBase {
     socket.addEventListener('close', (event) => this.#onClose(event));
   }
 
-  /** "text", "blob" or "object": how messages are delivered to `onMessage`. Read-only. */
-  get dataType(): FourDDataType {
-    return this.#dataType;
-  }
+  /**
+   * "text", "blob" or "object": how messages are delivered to `onMessage` (given in any case,
+   * kept in lower case). Read-only.
+   */
+  declare readonly dataType: FourDDataType;
 
   /** The `connectionHandler` object given to `new()` (an empty object if none was). Read-only. */
-  get handler(): FourDConnectionHandler {
-    return this.#handler;
-  }
+  declare readonly handler: FourDConnectionHandler;
 
   /** The connection's identifier: unique in this process (page), increasing. Read-only. */
-  get id(): number {
-    return this.#id;
-  }
+  declare readonly id: number;
 
   /** "Connecting", "Connected", "Closing" or "Closed", from the socket's state. Read-only. */
-  get status(): FourDStatus {
-    return STATUS[this.#socket.readyState] ?? 'Closed';
-  }
+  declare readonly status: FourDStatus;
 
-  /**
-   * The URL connected to, as the WebSocket standard resolves it (`http:` becomes `ws:`, an
-   * empty path becomes "/"). Read-only.
-   */
-  get url(): string {
-    return this.#socket.url;
-  }
+  /** The URL as given to `new()`, so 4D code can compare it with the one it passed. Read-only. */
+  declare readonly url: string;
 
   /**
    * Sends `message`: a string as a text message; a `Blob`, `ArrayBuffer` or typed array as a
@@ -273,12 +301,12 @@ export class FourDWebSocketBase {
       return;
     }
     let data: string | ArrayBuffer | ArrayBufferView | Blob;
-    if (typeof message === 'string' || message instanceof Blob || isBinary(message)) {
+    if (typeof message === 'string' || isBinary(message)) {
       data = message;
     } else {
       let text: string | undefined;
       try {
-        text = JSON.stringify(message);
+        text = jsonText(message);
       } catch (error) {
         this.#error(
           FourDErrorCode.SEND_FAILED,
@@ -328,7 +356,7 @@ export class FourDWebSocketBase {
       }
     }
     const text = reason === undefined || reason === null ? '' : String(reason);
-    checkCloseReason(text, (t) => utf8Encoder.encode(t).byteLength, 'terminate(): reason');
+    checkCloseReason(text, utf8Length, 'terminate(): reason');
     const socket = this.#socket;
     const state = socket.readyState;
     if (state === 2 || state === 3) return;
@@ -344,20 +372,11 @@ export class FourDWebSocketBase {
     const raw = event.data;
     const dataType = this.#dataType;
     let data: unknown;
+    const bytes = typeof raw === 'string' ? null : toBytes(raw);
     if (dataType === 'blob') {
-      data =
-        raw instanceof Blob
-          ? raw
-          : new Blob([
-              raw instanceof ArrayBuffer
-                ? raw
-                : isBinary(raw)
-                  ? new Uint8Array(bytesOf(raw))
-                  : String(raw),
-            ]);
+      data = new Blob([bytes === null ? String(raw) : new Uint8Array(bytes)]);
     } else {
-      const text =
-        typeof raw === 'string' ? raw : isBinary(raw) ? utf8Decoder.decode(raw) : String(raw);
+      const text = bytes === null ? String(raw) : utf8Decoder.decode(bytes);
       if (dataType === 'text') {
         data = text;
       } else {
@@ -432,10 +451,6 @@ export class FourDWebSocketBase {
       | ((this: FourDConnectionHandler, ws: FourDWebSocketBase, event: object) => unknown)
       | undefined;
     if (typeof callback !== 'function') return;
-    try {
-      callback.call(handler, this, item.event);
-    } catch (error) {
-      report(error);
-    }
+    callUserCode(`the handler's ${item.name}`, callback, handler, this, item.event);
   };
 }

@@ -1,5 +1,5 @@
 /** `WebSocket.Error` of InCore: the most recent error of a WebSocket object. */
-export const InCoreError = {
+export const InCoreError = Object.freeze({
   /** No error occurred or was detected. */
   NoError: 0,
   /** An IpSocket-specific error occurred (see `ipSocketErrorOccurred` for its number). */
@@ -8,11 +8,11 @@ export const InCoreError = {
   NotOpenError: 2,
   /** Error while establishing the TLS/SSL connection. */
   SslError: 3,
-} as const;
+} as const);
 export type InCoreError = (typeof InCoreError)[keyof typeof InCoreError];
 
 /** `WebSocket.State` of InCore. */
-export const InCoreState = {
+export const InCoreState = Object.freeze({
   /** The WebSocket has started establishing a connection. */
   Connecting: 0,
   /** The connection is established and ready for sending and receiving messages. */
@@ -21,5 +21,5 @@ export const InCoreState = {
   Closing: 2,
   /** The WebSocket is not connected. */
   Closed: 3,
-} as const;
+} as const);
 export type InCoreState = (typeof InCoreState)[keyof typeof InCoreState];

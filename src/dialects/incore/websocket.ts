@@ -1,5 +1,9 @@
-import { socketErrorOf, type WebSocketError, type WebSocketErrorCode } from '../../errors.js';
+import type { WebSocketError, WebSocketErrorCode } from '../../errors.js';
+import { backoff } from '../../web/backoff.js';
+import { unknownKeyMessage } from '../options.js';
 import { Signal } from '../qt/signal.js';
+import { socketErrorOfFailure, socketErrorOfUrl } from '../qt/socket-error.js';
+import { freezeStatics, toArrayBuffer, toBytes, utf8Length } from '../shared.js';
 import type {
   PortCloseEvent,
   PortErrorEvent,
@@ -36,9 +40,15 @@ export interface InCoreInit extends InCoreProperties {
   parent?: object | null;
   /** wskit: first delay before `autoConnect` retries after an error, in ms (default 1000). */
   reconnectDelay?: number;
+  /**
+   * wskit: most bytes the IoDevice read buffer holds (default 16 MiB, as `QAbstractSocket`'s
+   * `readBufferSize`; 0: no limit). A binary message that would overflow it fails the
+   * connection: see the README.
+   */
+  readBufferSize?: number;
   /** wskit, Node only: options for the underlying wskit WebSocket (tls, headers, proxy...). */
   socketOptions?: Record<string, unknown>;
-  [handler: `on${string}`]: ((...args: never[]) => unknown) | undefined;
+  [handler: `on${string}`]: ((this: InCoreWebSocketBase, ...args: never[]) => unknown) | undefined;
 }
 
 /** Signal names of the object, its IoDevice and Object bases, and every property's change signal. */
@@ -91,30 +101,46 @@ const SERIALIZED: ReadonlyArray<keyof InCoreProperties> = [
   'nameArgument',
 ];
 
+/** Keys of the property bag other than handlers. */
+const INIT_KEYS: readonly string[] = [
+  ...SERIALIZED,
+  'parent',
+  'reconnectDelay',
+  'readBufferSize',
+  'socketOptions',
+];
+const INIT_HINTS: Readonly<Record<string, string>> = {
+  protocol: 'subProtocol',
+  protocols: 'subProtocol',
+  headers: 'socketOptions',
+  tls: 'socketOptions',
+  reconnect: 'autoConnect',
+};
+/** `QAbstractSocket::SocketResourceError`: the read buffer is full. */
+const SOCKET_RESOURCE_ERROR = 4;
+/** The handler names of the property bag, exactly as QML spells them: `onConnected`, ... */
+const HANDLER_KEYS: readonly string[] = INCORE_SIGNALS.map(
+  (name) => `on${name.charAt(0).toUpperCase()}${name.slice(1)}`,
+);
+
+/** A non-negative number option, or `fallback` when absent; a `RangeError` otherwise. */
+function nonNegative(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new RangeError(`new WebSocket(): ${name} must be a number >= 0, not ${String(value)}`);
+  return value;
+}
+
+const DEFAULT_READ_BUFFER_SIZE = 16 * 1024 * 1024;
+// RFC 6455 section 4.1: each subprotocol is an HTTP token (RFC 7230 section 3.2.6).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 const TLS_CODES = new Set<WebSocketErrorCode>([
   'ERR_WS_TLS',
   'ERR_WS_TLS_CERTIFICATE',
   'ERR_WS_TLS_INTERNAL',
 ]);
 const MAX_RECONNECT_DELAY = 30_000;
-const encoder = new TextEncoder();
-
-function toBytes(data: unknown): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data))
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (typeof data === 'string') return encoder.encode(data);
-  throw new TypeError('expected an ArrayBuffer, a typed array or a string');
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
-    ? bytes.buffer
-    : (bytes.slice().buffer as ArrayBuffer);
-}
-
 /**
  * InCore's `WebSocket` object (InCore.Foundation 2.5, Qt lineage) on wskit. Two ways to use it,
  * as the InCore documentation says: messages (`connectToHost()`, `sendTextMessage()`,
@@ -141,47 +167,47 @@ export class InCoreWebSocketBase {
 
   // -- signals -----------------------------------------------------------------------------------
   /** A binary message arrived (also fills the read buffer while the IoDevice is open). */
-  readonly binaryMessageReceived = new Signal<[message: ArrayBuffer]>();
+  readonly binaryMessageReceived = new Signal<[message: ArrayBuffer]>('binaryMessageReceived');
   /** The connection has been established. */
-  readonly connected = new Signal();
+  readonly connected = new Signal('connected');
   /** The connection has been closed (emitted once per connection that was established). */
-  readonly disconnected = new Signal();
+  readonly disconnected = new Signal('disconnected');
   /** An error occurred; emitted every time, even when `error` does not change. */
-  readonly errorOccurred = new Signal();
+  readonly errorOccurred = new Signal('errorOccurred');
   /** A socket-level error occurred, with its Qt `IpSocket.Error` / `SocketError` number. */
-  readonly ipSocketErrorOccurred = new Signal<[socketError: number]>();
+  readonly ipSocketErrorOccurred = new Signal<[socketError: number]>('ipSocketErrorOccurred');
   /** A TLS error occurred, with its description. */
-  readonly sslErrorOccurred = new Signal<[errorString: string]>();
+  readonly sslErrorOccurred = new Signal<[errorString: string]>('sslErrorOccurred');
   /** A text message arrived. */
-  readonly textMessageReceived = new Signal<[message: string]>();
+  readonly textMessageReceived = new Signal<[message: string]>('textMessageReceived');
   /** IoDevice: a complete line (ending in `\n`) can be read. */
-  readonly lineAvailableForRead = new Signal();
+  readonly lineAvailableForRead = new Signal('lineAvailableForRead');
   /** IoDevice: new bytes can be read. */
-  readonly readyRead = new Signal();
+  readonly readyRead = new Signal('readyRead');
   /** Object: construction is complete (emitted once, right after the constructor's task). */
-  readonly completed = new Signal();
-  readonly autoConnectChanged = new Signal();
-  readonly errorChanged = new Signal();
-  readonly errorStringChanged = new Signal();
-  readonly stateChanged = new Signal();
-  readonly subProtocolChanged = new Signal();
-  readonly urlChanged = new Signal();
-  readonly appendChanged = new Signal();
-  readonly atEndChanged = new Signal();
-  readonly autoOpenChanged = new Signal();
-  readonly bytesAvailableChanged = new Signal();
-  readonly canReadLineChanged = new Signal();
-  readonly deviceErrorStringChanged = new Signal();
-  readonly isOpenChanged = new Signal();
-  readonly isWritableChanged = new Signal();
-  readonly nameArgumentChanged = new Signal();
-  readonly posChanged = new Signal();
-  readonly readOnlyChanged = new Signal();
-  readonly sizeChanged = new Signal();
-  readonly truncateChanged = new Signal();
-  readonly unbufferedChanged = new Signal();
-  readonly objectIdChanged = new Signal();
-  readonly parentChanged = new Signal();
+  readonly completed = new Signal('completed');
+  readonly autoConnectChanged = new Signal('autoConnectChanged');
+  readonly errorChanged = new Signal('errorChanged');
+  readonly errorStringChanged = new Signal('errorStringChanged');
+  readonly stateChanged = new Signal('stateChanged');
+  readonly subProtocolChanged = new Signal('subProtocolChanged');
+  readonly urlChanged = new Signal('urlChanged');
+  readonly appendChanged = new Signal('appendChanged');
+  readonly atEndChanged = new Signal('atEndChanged');
+  readonly autoOpenChanged = new Signal('autoOpenChanged');
+  readonly bytesAvailableChanged = new Signal('bytesAvailableChanged');
+  readonly canReadLineChanged = new Signal('canReadLineChanged');
+  readonly deviceErrorStringChanged = new Signal('deviceErrorStringChanged');
+  readonly isOpenChanged = new Signal('isOpenChanged');
+  readonly isWritableChanged = new Signal('isWritableChanged');
+  readonly nameArgumentChanged = new Signal('nameArgumentChanged');
+  readonly posChanged = new Signal('posChanged');
+  readonly readOnlyChanged = new Signal('readOnlyChanged');
+  readonly sizeChanged = new Signal('sizeChanged');
+  readonly truncateChanged = new Signal('truncateChanged');
+  readonly unbufferedChanged = new Signal('unbufferedChanged');
+  readonly objectIdChanged = new Signal('objectIdChanged');
+  readonly parentChanged = new Signal('parentChanged');
 
   // -- state -------------------------------------------------------------------------------------
   #url = '';
@@ -208,6 +234,7 @@ export class InCoreWebSocketBase {
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #reconnectAttempt = 0;
   #reconnectDelay: number;
+  #readBufferSize: number;
   #socketOptions: Record<string, unknown> | undefined;
 
   /**
@@ -217,18 +244,37 @@ export class InCoreWebSocketBase {
    * `autoConnect` (the default) and a `url`, it connects.
    */
   constructor(init: InCoreInit = {}) {
-    this.#reconnectDelay = init.reconnectDelay ?? 1000;
+    if (typeof init !== 'object' || init === null)
+      throw new TypeError('new WebSocket() takes a property bag: { url, onConnected, ... }');
+    const handlers: Array<[string, unknown]> = [];
+    for (const [key, value] of Object.entries(init)) {
+      if (HANDLER_KEYS.includes(key)) {
+        if (value !== undefined && value !== null && typeof value !== 'function')
+          throw new TypeError(`new WebSocket(): "${key}" must be a function, not ${typeof value}`);
+        handlers.push([key, value]);
+      } else if (!INIT_KEYS.includes(key)) {
+        throw new TypeError(
+          unknownKeyMessage(
+            "InCore's new WebSocket()",
+            key,
+            [...INIT_KEYS, ...HANDLER_KEYS],
+            INIT_HINTS,
+            false,
+          ),
+        );
+      }
+    }
+    this.#reconnectDelay = nonNegative('reconnectDelay', init.reconnectDelay, 1000);
+    this.#readBufferSize = nonNegative(
+      'readBufferSize',
+      init.readBufferSize,
+      DEFAULT_READ_BUFFER_SIZE,
+    );
     this.#socketOptions = init.socketOptions;
     if (init.parent !== undefined) this.#parent = init.parent;
     this.deserializeProperties(init);
-    for (const [key, value] of Object.entries(init)) {
-      if (key.startsWith('on') && typeof value === 'function') {
-        const signal = this.#signalOfHandler(key);
-        if (!signal)
-          throw new TypeError(`unknown handler "${key}": InCore's WebSocket has no such signal`);
-        (this as unknown as Record<string, unknown>)[key] = value;
-      }
-    }
+    for (const [key, value] of handlers)
+      if (value !== undefined) (this as unknown as Record<string, unknown>)[key] = value;
     queueMicrotask(() => {
       this.#isComplete = true;
       this.completed.emit();
@@ -415,6 +461,15 @@ export class InCoreWebSocketBase {
   connectToHost(): void {
     if (this.#socket !== null) return;
     this.#cancelReconnect();
+    if (this.#subProtocol !== '' && !TOKEN.test(this.#subProtocol)) {
+      this.#fail(
+        InCoreError.IpSocketError,
+        `invalid subProtocol "${this.#subProtocol}": a subprotocol must be an HTTP token (letters, digits and !#$%&'*+-.^_\`|~, no spaces or separators)`,
+        -1,
+        null,
+      );
+      return;
+    }
     let socket: PortSocket;
     try {
       const factory = (this.constructor as typeof InCoreWebSocketBase).factory;
@@ -426,12 +481,11 @@ export class InCoreWebSocketBase {
       this.#fail(
         InCoreError.IpSocketError,
         `invalid URL "${this.#url}": ${(cause as Error).message}`,
-        -1,
+        socketErrorOfUrl(this.#url),
         null,
       );
       return;
     }
-    socket.binaryType = 'arraybuffer';
     this.#socket = socket;
     this.#setState(InCoreState.Connecting);
     let failure: unknown;
@@ -452,6 +506,11 @@ export class InCoreWebSocketBase {
       const bytes = toBytes(event.data);
       this.binaryMessageReceived.emit(toArrayBuffer(bytes));
       if (this.#isOpen && bytes.length > 0) {
+        const limit = this.#readBufferSize;
+        if (limit > 0 && this.#buffer.size + bytes.length > limit) {
+          this.#overflow(socket, bytes.length);
+          return;
+        }
         const hadLine = this.canReadLine;
         this.#buffer.append(bytes.slice());
         this.#derivedChanged();
@@ -467,14 +526,19 @@ export class InCoreWebSocketBase {
       this.#socket = null;
       const wasOpen = this.#wasConnected;
       this.#wasConnected = false;
-      // A close this object asked for is not an error, however the socket reports it.
-      const failed = this.#closeRequested !== socket && (failure !== undefined || !event.wasClean);
+      // A close this object asked for is neither an error nor retried, however the socket reports it.
+      const unrequested = this.#closeRequested !== socket;
+      const failed = unrequested && (failure !== undefined || !event.wasClean);
       this.#closeRequested = null;
+      // A close the server began passes through Closing, as QWebSocket's state does.
+      if (this.#state === InCoreState.Open) this.#setState(InCoreState.Closing);
       this.#setState(InCoreState.Closed);
       this.#derivedChanged();
-      if (failed) this.#reportSocketFailure(failure, event);
-      if (wasOpen) this.disconnected.emit();
-      if (failed && this.#autoConnect) this.#scheduleReconnect();
+      if (failed) this.#reportSocketFailure(failure, event, wasOpen);
+      // Connecting or Open back to Unconnected: Qt emits disconnected() for both.
+      this.disconnected.emit();
+      // Every loss the application did not ask for is retried, a server's clean 1001 included.
+      if (unrequested && this.#autoConnect) this.#scheduleReconnect();
     });
   }
 
@@ -493,7 +557,7 @@ export class InCoreWebSocketBase {
     if (!socket) return -1;
     const text = String(message);
     socket.send(text);
-    return encoder.encode(text).length;
+    return utf8Length(text);
   }
 
   /**
@@ -621,12 +685,6 @@ export class InCoreWebSocketBase {
   }
 
   // -- internals ---------------------------------------------------------------------------------
-
-  #signalOfHandler(key: string): Signal<never[]> | undefined {
-    const name = key.charAt(2).toLowerCase() + key.slice(3);
-    const signal = (this as unknown as Record<string, unknown>)[name];
-    return signal instanceof Signal ? (signal as Signal<never[]>) : undefined;
-  }
 
   /** Sets a property and emits its change signal; returns whether it changed. */
   #change<
@@ -764,7 +822,7 @@ export class InCoreWebSocketBase {
     if (sslText !== null) this.sslErrorOccurred.emit(sslText);
   }
 
-  #reportSocketFailure(failure: unknown, event: PortCloseEvent): void {
+  #reportSocketFailure(failure: unknown, event: PortCloseEvent, opened: boolean): void {
     const code = (failure as WebSocketError | undefined)?.code;
     const message =
       failure instanceof Error
@@ -775,16 +833,35 @@ export class InCoreWebSocketBase {
     if (code !== undefined && TLS_CODES.has(code)) {
       this.#fail(InCoreError.SslError, message, null, message);
     } else {
-      const number =
-        failure instanceof Error ? socketErrorOf(failure) : event.code === 1006 ? 1 : -1;
-      this.#fail(InCoreError.IpSocketError, message, number, null);
+      this.#fail(InCoreError.IpSocketError, message, socketErrorOfFailure(failure, opened), null);
+    }
+  }
+
+  /** A binary message would overflow the read buffer: the connection fails, with the reason. */
+  #overflow(socket: PortSocket, incoming: number): void {
+    const text = `the read buffer is full (${this.#buffer.size} bytes held, limit ${this.#readBufferSize}): a binary message of ${incoming} bytes cannot be buffered, so the connection was closed; read the buffer (read(), readAll(), readLine()) as data arrives, or raise readBufferSize`;
+    this.#setDeviceError(text);
+    this.#fail(InCoreError.IpSocketError, text, SOCKET_RESOURCE_ERROR, null);
+    this.#closeRequested = socket;
+    this.#setState(InCoreState.Closing);
+    try {
+      // 1009: the message is too big for what this endpoint can hold (RFC 6455 section 7.4.1).
+      socket.close(1009, 'read buffer full');
+    } catch {
+      // A browser's WebSocket lets a page send only 1000 and 3000-4999.
+      socket.close(1000, 'read buffer full');
     }
   }
 
   #scheduleReconnect(): void {
     this.#cancelReconnect();
-    const delay = Math.min(MAX_RECONNECT_DELAY, this.#reconnectDelay * 2 ** this.#reconnectAttempt);
     this.#reconnectAttempt++;
+    const delay = backoff(this.#reconnectAttempt, {
+      minDelay: this.#reconnectDelay,
+      maxDelay: MAX_RECONNECT_DELAY,
+      factor: 2,
+      jitter: 0,
+    });
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       if (this.#autoConnect && this.#socket === null && this.#url !== '') this.connectToHost();
@@ -813,13 +890,23 @@ export class InCoreWebSocketBase {
     this.#socket = null;
     this.#closeRequested = socket;
     if (socket.readyState === 0 || socket.readyState === 1) socket.close(1000);
-    const wasOpen = this.#wasConnected;
     this.#wasConnected = false;
     this.#setState(InCoreState.Closed);
     this.#derivedChanged();
-    if (wasOpen) this.disconnected.emit();
+    this.disconnected.emit();
   }
 }
+
+freezeStatics(InCoreWebSocketBase, [
+  'NoError',
+  'IpSocketError',
+  'NotOpenError',
+  'SslError',
+  'Connecting',
+  'Open',
+  'Closing',
+  'Closed',
+]);
 
 // `onX` handler properties for every signal: assigning a function connects it (called with
 // `this` set to the object, as QML handlers are), null disconnects it.

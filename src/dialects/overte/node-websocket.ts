@@ -1,4 +1,4 @@
-import { nodeSocketFactory } from '../../node/node-socket-factory.js';
+import { nodeSocketFactory } from '../node-socket-factory.js';
 import type { SocketFactory } from '../socket-port.js';
 import { OverteWebSocketBase } from './websocket.js';
 

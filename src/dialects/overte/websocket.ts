@@ -1,18 +1,22 @@
-import { socketErrorOf } from '../../errors.js';
-import type {
-  PortCloseEvent,
-  PortErrorEvent,
-  PortMessageEvent,
-  PortSocket,
-  SocketFactory,
+import { isValidWireCloseCode } from '../../protocol/close-codes.js';
+import { checkOptions } from '../options.js';
+import { socketErrorOfFailure, socketErrorOfUrl } from '../qt/socket-error.js';
+import { callUserCode, freezeStatics, isBinary, jsonText, truncateUtf8 } from '../shared.js';
+import {
+  adoptSocket,
+  type PortCloseEvent,
+  type PortErrorEvent,
+  type PortMessageEvent,
+  type PortSocket,
+  type SocketFactory,
 } from '../socket-port.js';
 import { CloseCode, ReadyState, SocketError } from './enums.js';
 
 /** `WebSocket.MessageData`: a message received on a WebSocket connection. */
 export interface MessageData {
   /**
-   * The message content: a string for a text message. For a binary message (Overte only ever
-   * receives text), a `Blob` or an `ArrayBuffer` as `binaryType` says.
+   * The message content: a string for a text message; for a binary message an `ArrayBuffer`, as
+   * Overte's engine delivers it (or a `Blob` with `binaryType` "blob").
    */
   readonly data: string | Blob | ArrayBuffer;
 }
@@ -42,7 +46,11 @@ export type OnCloseCallback = (data: CloseData) => unknown;
 /** What `binaryType` accepts: the form in which binary messages are delivered. */
 export type OverteBinaryType = 'blob' | 'arraybuffer';
 
-/** wskit additions to the constructor (Overte's has only the URL); ignored when wrapping a socket. */
+/**
+ * wskit additions to the constructor (Overte's has only the URL). Unknown keys are a
+ * `TypeError`; `protocols` and `socketOptions` apply to a URL only, and are refused with a socket
+ * to wrap (that socket is already connected).
+ */
 export interface OverteWebSocketOptions {
   /** Subprotocols to offer; the one the server picks shows in `protocol`. */
   protocols?: string | readonly string[];
@@ -66,12 +74,32 @@ function isPortSocket(value: unknown): value is PortSocket {
   );
 }
 
-function isBinary(value: object): value is ArrayBuffer | ArrayBufferView | Blob {
-  return (
-    value instanceof ArrayBuffer ||
-    ArrayBuffer.isView(value) ||
-    (typeof Blob === 'function' && value instanceof Blob)
-  );
+const CONSTRUCTOR_OPTIONS: readonly string[] = ['protocols', 'socketOptions'];
+const CONSTRUCTOR_HINTS: Readonly<Record<string, string>> = {
+  protocol: 'protocols',
+  subprotocols: 'protocols',
+  headers: 'socketOptions',
+  tls: 'socketOptions',
+  proxy: 'socketOptions',
+  origin: 'socketOptions',
+  perMessageDeflate: 'socketOptions',
+  handshakeTimeout: 'socketOptions',
+};
+
+/** The socket of a `WebSocket` whose URL could not be used: closed from the start, inert. */
+function failedSocket(url: string): PortSocket {
+  return {
+    readyState: ReadyState.CLOSED,
+    url,
+    protocol: '',
+    extensions: '',
+    bufferedAmount: 0,
+    binaryType: 'arraybuffer',
+    send: () => {},
+    close: () => {},
+    addEventListener: () => {},
+    removeEventListener: () => {},
+  };
 }
 
 /** Binary message data in the form `binaryType` asks for; text stays a string. */
@@ -120,7 +148,7 @@ export class OverteWebSocketBase {
   static readonly SocketError = SocketError;
 
   #socket: PortSocket;
-  #binaryType: OverteBinaryType = 'blob';
+  #binaryType: OverteBinaryType = 'arraybuffer';
   #onopen: OnOpenCallback | null = null;
   #onmessage: OnMessageCallback | null = null;
   #onerror: OnErrorCallback | null = null;
@@ -132,51 +160,97 @@ export class OverteWebSocketBase {
    * its connection; both receive its events, each through its own handlers) or a WHATWG-shaped
    * socket such as one a wskit `WebSocketServer` accepted or a browser's native `WebSocket`
    * (its `binaryType` is set to `"arraybuffer"`). A wrapped socket that is already open fires no
-   * `onopen`. Throws a `SyntaxError` DOMException for a URL that cannot be used, and a
-   * `TypeError` for anything else that is neither a URL nor a socket.
+   * `onopen`. A URL that cannot be used does not throw (Qt's `open()` never does): in a later
+   * task `onerror` gets the Qt number (10, `UnsupportedSocketOperationError`, for an unsupported
+   * or missing scheme; 0, `ConnectionRefusedError`, for an invalid URL), then `onclose` 1006.
+   * Throws a `TypeError` for anything that is neither a URL nor a socket, and for an unknown
+   * option.
    */
   constructor(
     urlOrWebSocket: string | URL | OverteWebSocketBase | PortSocket,
     options: OverteWebSocketOptions = {},
   ) {
+    checkOptions('new WebSocket()', options, CONSTRUCTOR_OPTIONS, CONSTRUCTOR_HINTS);
+    const isUrl = typeof urlOrWebSocket === 'string' || urlOrWebSocket instanceof URL;
+    if (!isUrl && Object.keys(options).length > 0) {
+      throw new TypeError(
+        'new WebSocket(existingWebSocket, options): options apply to a URL only; the wrapped socket is already connected',
+      );
+    }
     if (urlOrWebSocket instanceof OverteWebSocketBase) {
       this.#socket = urlOrWebSocket.#socket;
     } else if (isPortSocket(urlOrWebSocket)) {
-      this.#socket = urlOrWebSocket;
-      this.#socket.binaryType = 'arraybuffer';
-    } else if (typeof urlOrWebSocket === 'string' || urlOrWebSocket instanceof URL) {
+      this.#socket = adoptSocket(urlOrWebSocket);
+    } else if (isUrl) {
       const factory = (this.constructor as typeof OverteWebSocketBase).factory;
       if (typeof factory !== 'function') {
         throw new TypeError(
           'this WebSocket class cannot open connections: use the one of wskit/overte',
         );
       }
+      const url = String(urlOrWebSocket);
       const { protocols, socketOptions } = options;
-      this.#socket = factory(String(urlOrWebSocket), {
-        ...(protocols !== undefined
-          ? { protocols: typeof protocols === 'string' ? [protocols] : [...protocols] }
-          : {}),
-        ...(socketOptions ? { node: socketOptions } : {}),
-      });
+      try {
+        this.#socket = factory(url, {
+          ...(protocols !== undefined
+            ? { protocols: typeof protocols === 'string' ? [protocols] : [...protocols] }
+            : {}),
+          ...(socketOptions ? { node: socketOptions } : {}),
+        });
+      } catch {
+        // Qt's open() reports an unusable URL as an error, never throws: onerror, then onclose.
+        this.#socket = failedSocket(url);
+        this.#reportUnusableUrl(url);
+      }
     } else {
       throw new TypeError('new WebSocket() needs a URL or an existing WebSocket to wrap');
     }
     const socket = this.#socket;
-    socket.addEventListener('open', () => this.#onopen?.call(this));
+    let opened = socket.readyState === ReadyState.OPEN;
+    socket.addEventListener('open', () => {
+      opened = true;
+      if (this.#onopen !== null) callUserCode('onopen', this.#onopen, this);
+    });
     socket.addEventListener('message', (event: PortMessageEvent) => {
       const handler = this.#onmessage;
-      if (handler !== null) handler.call(this, { data: convertData(event.data, this.#binaryType) });
+      if (handler !== null)
+        callUserCode('onmessage', handler, this, {
+          data: convertData(event.data, this.#binaryType),
+        });
     });
     socket.addEventListener('error', (event: PortErrorEvent) => {
-      this.#onerror?.call(this, socketErrorOf(event.error) as SocketError);
+      const handler = this.#onerror;
+      if (handler !== null)
+        callUserCode(
+          'onerror',
+          handler,
+          this,
+          socketErrorOfFailure(event.error, opened) as SocketError,
+        );
     });
     socket.addEventListener('close', (event: PortCloseEvent) => {
-      this.#onclose?.call(this, {
-        code: event.code,
-        reason: event.reason,
-        wasClean: event.wasClean,
-      });
+      const handler = this.#onclose;
+      if (handler !== null)
+        callUserCode('onclose', handler, this, {
+          code: event.code,
+          reason: event.reason,
+          wasClean: event.wasClean,
+        });
     });
+  }
+
+  /** In a later task, so that handlers assigned after the constructor see it. */
+  #reportUnusableUrl(url: string): void {
+    const socketError = socketErrorOfUrl(url) as SocketError;
+    setTimeout(() => {
+      if (this.#onerror !== null) callUserCode('onerror', this.#onerror, this, socketError);
+      if (this.#onclose !== null)
+        callUserCode('onclose', this.#onclose, this, {
+          code: CloseCode.AbnormalDisconnection,
+          reason: '',
+          wasClean: false,
+        });
+    }, 0);
   }
 
   // -- constants on the instance ----------------------------------------------------------------
@@ -201,8 +275,9 @@ export class OverteWebSocketBase {
   // -- properties --------------------------------------------------------------------------------
 
   /**
-   * How binary messages reach `onmessage`: `"blob"` (default) as a `Blob`, `"arraybuffer"` as an
-   * `ArrayBuffer`. Other values are ignored. Overte: "Not used"; wskit implements it.
+   * How binary messages reach `onmessage`: `"arraybuffer"` (default) as an `ArrayBuffer`, as
+   * Overte's engine delivers them (its documentation's default "blob" is for a property it does
+   * not use), or `"blob"` as a `Blob`. Other values are ignored.
    */
   get binaryType(): OverteBinaryType {
     return this.#binaryType;
@@ -285,26 +360,57 @@ export class OverteWebSocketBase {
 
   /**
    * Closes the connection with `closeCode` (default 1000, `CloseCode.Normal`) and `reason`
-   * (default `""`, at most 123 UTF-8 bytes). A client socket may use 1000 or 3000-4999; a socket
-   * a server accepted may use any code valid on the wire (1001, 1008, 1011, ...). Other codes
-   * throw an `InvalidAccessError` DOMException, a longer reason a `SyntaxError` (Overte never
-   * throws). Does nothing once closing or closed.
+   * (default `""`), as Qt's `QWebSocket::close()`: never throws. A reason over 123 UTF-8 bytes is
+   * cut at a character boundary. Every code valid on the wire goes to the peer as given (1000-1003,
+   * 1007-1011 of {@link CloseCode}, 1012-1014, 3000-4999; a browser page may send only 1000 and
+   * 3000-4999, so there the others close with 1000). The codes RFC 6455 forbids on the wire
+   * (1004, 1005, 1006, 1015) and any other number close without a status code: the peer sees
+   * 1005. Does nothing once closing or closed.
    */
   close(closeCode: CloseCode | number = CloseCode.Normal, reason = ''): void {
-    this.#socket.close(closeCode, String(reason));
+    const socket = this.#socket;
+    if (socket.readyState === ReadyState.CLOSING || socket.readyState === ReadyState.CLOSED) return;
+    const code = Number(closeCode);
+    const text = truncateUtf8(String(reason), 123);
+    if (!Number.isInteger(code) || !isValidWireCloseCode(code)) {
+      socket.close();
+      return;
+    }
+    try {
+      socket.close(code, text);
+    } catch {
+      // A browser's native WebSocket refuses codes other than 1000 and 3000-4999.
+      socket.close(CloseCode.Normal, text);
+    }
   }
 
   /**
    * Sends a message: a string as a text message; an `ArrayBuffer`, a typed array, a `DataView`
-   * or a `Blob` as a binary message (wskit addition); any other object as its JSON text
-   * (`JSON.stringify`, whose `TypeError` for cycles or BigInts propagates). Throws an
-   * `InvalidStateError` DOMException while connecting, as browsers do; after close has begun the
-   * data is discarded.
+   * or a `Blob` as a binary message (as Overte sends an ArrayBuffer); any other object as its
+   * JSON text (the seed: "converted to a string"; JSON is what a receiving script can parse back,
+   * where the engine's own conversion would give "[object Object]"); a number, boolean, `null`
+   * or `undefined` as the engine converts it to a string (`String(message)`, e.g. "42").
+   * Before the connection opens and after it closes nothing is sent and nothing is thrown, as
+   * Qt sends nothing. A cycle or a BigInt inside an object throws `JSON.stringify`'s `TypeError`.
    */
-  send(message: string | object): void {
-    if (typeof message === 'string') this.#socket.send(message);
-    else if (typeof message === 'object' && message !== null && isBinary(message))
-      this.#socket.send(message);
-    else this.#socket.send(JSON.stringify(message) ?? String(message));
+  send(message: unknown): void {
+    const socket = this.#socket;
+    let data: string | ArrayBuffer | ArrayBufferView | Blob;
+    if (typeof message === 'string' || isBinary(message)) data = message;
+    else if (typeof message === 'object' && message !== null)
+      data = jsonText(message) ?? String(message);
+    else data = String(message);
+    if (socket.readyState !== ReadyState.OPEN) return;
+    socket.send(data);
   }
 }
+
+freezeStatics(OverteWebSocketBase, [
+  'CONNECTING',
+  'OPEN',
+  'CLOSING',
+  'CLOSED',
+  'CloseCode',
+  'ReadyState',
+  'SocketError',
+]);

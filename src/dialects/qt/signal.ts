@@ -1,10 +1,19 @@
+import { reportUserError } from '../shared.js';
+
 /**
  * A Qt-style signal: handlers are attached with `connect(fn)` and detached with
  * `disconnect(fn)`; `emit(...args)` calls them in connection order. A throwing handler does not
- * stop the others; its exception is reported asynchronously, as the DOM reports listener errors.
+ * stop the others, nor end the process: its exception is reported (`reportUserError`: a process
+ * warning in Node, `reportError` in browsers), as QML logs a handler's error and carries on.
  */
 export class Signal<Args extends unknown[] = []> {
   #handlers: Array<(...args: Args) => unknown> = [];
+  readonly #name: string;
+
+  /** @param name - The signal's name, used when a handler's exception is reported. */
+  constructor(name = 'a signal') {
+    this.#name = name;
+  }
 
   /** Calls `handler` on every emission from now on. Connecting the same function twice calls it twice, as in Qt. */
   connect(handler: (...args: Args) => unknown): void {
@@ -36,9 +45,7 @@ export class Signal<Args extends unknown[] = []> {
       try {
         handler(...args);
       } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
+        reportUserError(error, `a handler of ${this.#name}`);
       }
     }
   }

@@ -1,4 +1,4 @@
-/** The 4D dialect, platform-independent: entry points bind it to a socket factory. */
+/** What both bindings of the 4D dialect export besides their `WebSocket` class. */
 export {
   COMPONENT_SIGNATURE,
   type FourDError,
