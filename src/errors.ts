@@ -36,6 +36,9 @@ export type WebSocketErrorCode =
   | 'ERR_WS_MESSAGE_TOO_BIG'
   | 'ERR_WS_QUEUE_FULL'
   | 'ERR_WS_NOT_SENT'
+  | 'ERR_WS_BROKER_UNAVAILABLE'
+  | 'ERR_WS_BROKER_QUEUE_FULL'
+  | 'ERR_WS_BROKER_CLOSED'
   | 'ERR_WS_UNKNOWN';
 
 /** Base class of every error wskit raises or reports. */
@@ -136,6 +139,9 @@ export const SOCKET_ERROR_BY_CODE: Readonly<Record<WebSocketErrorCode, number>> 
   ERR_WS_MESSAGE_TOO_BIG: -1,
   ERR_WS_QUEUE_FULL: 19,
   ERR_WS_NOT_SENT: 19,
+  ERR_WS_BROKER_UNAVAILABLE: -1,
+  ERR_WS_BROKER_QUEUE_FULL: -1,
+  ERR_WS_BROKER_CLOSED: -1,
   ERR_WS_UNKNOWN: -1,
 };
 

@@ -21,6 +21,7 @@ import {
 } from '../protocol/handshake.js';
 import { Opcode } from '../protocol/opcodes.js';
 import { DEFAULT_MAX_PAYLOAD, WebSocketProtocol } from '../protocol/websocket-protocol.js';
+import type { Broker } from './broker.js';
 import {
   checkDeflateOptions,
   NodeDeflateCompressor,
@@ -28,6 +29,7 @@ import {
 } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
+import { type PublishOptions, Topics, toTopicPayload } from './topics.js';
 import {
   type BinaryType,
   type HeartbeatOptions,
@@ -36,6 +38,7 @@ import {
   kFeed,
   kOnClosed,
   kSendRaw,
+  kTopics,
   WebSocket,
 } from './websocket.js';
 
@@ -82,6 +85,8 @@ export interface WebSocketServerOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Ping every client periodically; clients that miss the pong are dropped (and leave `clients`). */
   heartbeat?: HeartbeatOptions;
+  /** Carries `publish` to other servers (`wskit/redis`, `InProcessBroker`); closed with the server. */
+  broker?: Broker;
 }
 
 export interface BroadcastOptions {
@@ -98,6 +103,7 @@ interface ServerEvents {
   connection: [socket: WebSocket, request: IncomingMessage];
   error: [error: Error];
   close: [];
+  gap: [topic: string, missed: number];
 }
 
 /**
@@ -114,6 +120,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   #state: 'running' | 'closing' | 'closed' = 'running';
   #onUpgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | null = null;
   #pendingHandshakes = new Set<Socket>();
+  readonly #topics: Topics;
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
@@ -130,6 +137,15 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     if (typeof options.perMessageDeflate === 'object')
       checkDeflateOptions(options.perMessageDeflate);
     this.options = { ...options };
+    this.#topics = new Topics(
+      options.broker ?? null,
+      typeof options.perMessageDeflate === 'object' ? options.perMessageDeflate : null,
+      (topic, missed) => this.emit('gap', topic, missed),
+      (error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+        else process.emitWarning(error.message, { code: (error as { code?: string }).code });
+      },
+    );
     if (options.noServer) return;
 
     let server: HttpServer;
@@ -270,7 +286,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         closeTimeout: this.options.closeTimeout ?? 30_000,
         heartbeat: this.options.heartbeat ?? null,
       });
+      ws[kTopics] = this.#topics;
+      this.#topics.adopt(ws, deflate?.agreement ?? null, deflateOptions.threshold ?? 1024);
       if (this.options.clientTracking !== false) this.#track(ws);
+      else ws[kOnClosed] = this.#topics.drop;
       callback(ws, request);
       ws[kFeed](head);
     };
@@ -332,6 +351,29 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   /**
+   * Sends one message to every socket subscribed to `topic` here, and through the broker to the
+   * subscribers on every other node. The frame is encoded (and compressed) once. Returns how many
+   * local sockets it was written to; throws a `BrokerError` if the broker refuses it.
+   */
+  publish(
+    topic: string,
+    data: string | ArrayBufferLike | ArrayBufferView,
+    options: PublishOptions = {},
+  ): number {
+    return this.#topics.publish(topic, toTopicPayload(data, options.binary), options.except);
+  }
+
+  /** How many sockets of this server are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.count(topic);
+  }
+
+  /** Resolves once the broker is connected and every subscribe and publish so far took effect. */
+  brokerReady(): Promise<void> {
+    return this.#topics.ready();
+  }
+
+  /**
    * Stops accepting connections and closes every client with 1001 (going away). Emits `close`
    * (and calls `callback`) once all clients and the owned HTTP server are closed.
    */
@@ -358,12 +400,18 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         server.removeListener('error', this.#onError);
       }
     }
+    this.#brokerOpen = true;
+    void this.#topics.close().finally(() => {
+      this.#brokerOpen = false;
+      this.#maybeFinishClose();
+    });
     for (const socket of this.#pendingHandshakes) socket.destroy();
     for (const client of this.clients) client[kCloseWith](1001, 'server shutting down');
     this.#maybeFinishClose();
   }
 
   #serverOpen = false;
+  #brokerOpen = false;
 
   /** Tracks `ws` in `clients` until it closes (kept out of handleUpgrade's closure, so the
    * request and its buffers are not retained for the connection's lifetime). */
@@ -375,11 +423,13 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   /** One function for every tracked socket: no closure per connection. */
   #untrack = (ws: WebSocket): void => {
     this.clients.delete(ws);
+    this.#topics.drop(ws);
     this.#maybeFinishClose();
   };
 
   #maybeFinishClose(): void {
-    if (this.#state !== 'closing' || this.clients.size > 0 || this.#serverOpen) return;
+    if (this.#state !== 'closing' || this.clients.size > 0 || this.#serverOpen || this.#brokerOpen)
+      return;
     this.#state = 'closed';
     queueMicrotask(() => this.emit('close'));
   }

@@ -31,6 +31,7 @@ import {
 } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
+import type { Topics } from './topics.js';
 
 /** How binary messages are delivered: `Blob` (standard default), `ArrayBuffer`, or Node `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
@@ -121,6 +122,8 @@ export const kReadWhileClosing = Symbol('wskit.readWhileClosing');
 export const kOnDrain = Symbol('wskit.onDrain');
 /** @internal set by the server that tracks the socket: called once it is closed for good. */
 export const kOnClosed = Symbol('wskit.onClosed');
+/** @internal the topic index of the server that accepted the socket. */
+export const kTopics = Symbol('wskit.topics');
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -701,6 +704,29 @@ export class WebSocket extends WebSocketEventTarget {
 
   /** @internal */
   [kOnClosed]: ((ws: WebSocket) => void) | null = null;
+
+  /** @internal */
+  [kTopics]: Topics | null = null;
+
+  /** Subscribes this server-side socket to `topic` (see `WebSocketServer#publish`); false if it already was. */
+  subscribe(topic: string): boolean {
+    if (!this[kTopics])
+      throw new WebSocketError(
+        'ERR_WS_UNSUPPORTED_OPERATION',
+        'subscribe() is for sockets a WebSocketServer accepted',
+      );
+    return this[kTopics].subscribe(this, topic);
+  }
+
+  /** Leaves `topic`; false if this socket was not subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this[kTopics]?.unsubscribe(this, topic) ?? false;
+  }
+
+  /** The topics this socket is subscribed to (it leaves them all when it closes). */
+  get topics(): ReadonlySet<string> {
+    return this[kTopics]?.topicsOf(this) ?? new Set();
+  }
 
   /** @internal close with any code valid on the wire (servers send 1001). */
   [kCloseWith](code: number | undefined, reason: string): void {

@@ -101,6 +101,9 @@ const EXPECTED: Record<WebSocketErrorCode, QtName> = {
   ERR_WS_PROTOCOL: 'UnknownSocketError',
   ERR_WS_INVALID_UTF8: 'UnknownSocketError',
   ERR_WS_MESSAGE_TOO_BIG: 'UnknownSocketError',
+  ERR_WS_BROKER_UNAVAILABLE: 'UnknownSocketError',
+  ERR_WS_BROKER_QUEUE_FULL: 'UnknownSocketError',
+  ERR_WS_BROKER_CLOSED: 'UnknownSocketError',
   ERR_WS_UNKNOWN: 'UnknownSocketError',
 };
 
