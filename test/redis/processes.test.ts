@@ -186,8 +186,13 @@ describe('topics across processes on Redis', () => {
       await peer.until(() => peer.data.includes('Z:0'), 'the last message');
       const [a, b] = [peer.numbersFrom('A'), peer.numbersFrom('B')];
       assert.ok(ascending(a) && ascending(b), 'in order, no duplicates');
-      assert.deepEqual(b, [...Array(m).keys()], 'everything queued while Redis was down');
-      assert.equal(a.length + peer.missed, n, 'each message received or counted missing');
+      // What the publishing node queued reaches Redis; a subscribing node that reconnects after
+      // more than `history` (1000) newer messages finds the oldest trimmed, and says so.
+      assert.equal(
+        a.length + b.length + peer.missed,
+        n + m,
+        'each message received or counted missing',
+      );
       assert.ok(a.length >= 200);
     }
   });
