@@ -29,6 +29,13 @@ import {
   useColor,
 } from './format.js';
 import { type Io, onSignals, printError } from './io.js';
+import {
+  brokerFailure,
+  joinBroadcast,
+  logBroker,
+  redisBrokerFor,
+  shareMessage,
+} from './serve-redis.js';
 
 const SERVE_OPTIONS: readonly OptionSpec[] = [
   {
@@ -49,6 +56,12 @@ const SERVE_OPTIONS: readonly OptionSpec[] = [
     name: 'broadcast',
     kind: 'flag',
     help: 'send every message to every connected client, the sender included',
+  },
+  {
+    name: 'redis',
+    kind: 'value',
+    value: '<url>',
+    help: 'with --broadcast: share messages with every serve on this Redis (needs the redis package)',
   },
   {
     name: 'tls-cert',
@@ -82,6 +95,7 @@ ${formatOptions(SERVE_OPTIONS)}
 Examples:
   wskit serve --port 0
   wskit serve --broadcast --host 0.0.0.0 --port 9000
+  wskit serve --broadcast --redis redis://127.0.0.1:6379 --port 9001
   wskit serve --tls-cert cert.pem --tls-key key.pem --protocol chat.v1`;
 
 /** Resolves with the bound address once `server` listens; rejects with its listen error. */
@@ -151,6 +165,9 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
   const host = args.value('host') ?? '127.0.0.1';
   exclusive(args, 'echo', 'broadcast');
   const broadcast = args.flag('broadcast');
+  const redisUrl = args.value('redis');
+  if (redisUrl !== undefined && !broadcast)
+    throw new UsageError('--redis shares broadcast messages: use it with --broadcast');
   const certFile = args.value('tls-cert');
   const keyFile = args.value('tls-key');
   if ((certFile === undefined) !== (keyFile === undefined))
@@ -171,6 +188,7 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
       key: readOptionFile('--tls-key', keyFile),
     };
   }
+  if (redisUrl !== undefined) options.broker = await redisBrokerFor(redisUrl);
   if (protocols.length > 0)
     options.handleProtocols = (offered) => protocols.find((p) => offered.has(p)) ?? false;
 
@@ -190,12 +208,19 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
     printError(io, listenError(error, host, port));
     return 1;
   }
+  const failure = options.broker ? await brokerFailure(server) : null;
+  if (failure !== null) {
+    printError(io, failure);
+    await closeServer(server);
+    return 1;
+  }
   const scheme = options.tls ? 'wss' : 'ws';
   io.stdout.write(`listening on ${scheme}://${hostPort(host, address.port)}\n`);
 
   const log = (marker: string, text: string) =>
     io.stdout.write(`${style.dim(timestamp())} ${marker} ${text}\n`);
   server.on('error', (error) => log(style.red('!'), `server error: ${error.message}`));
+  if (options.broker) logBroker(options.broker, (text) => log(style.yellow('*'), text));
   server.on('connection', (ws: WebSocket, request) => {
     const peer = hostPort(request.socket.remoteAddress, request.socket.remotePort);
     const details = [
@@ -203,7 +228,10 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
       `protocol ${ws.protocol ? quote(ws.protocol) : 'none'}`,
       ...(ws.extensions ? [`extensions ${quote(ws.extensions)}`] : []),
     ];
-    log(style.green('+'), `${peer} connected, ${details.join(', ')}`);
+    const connected = () => log(style.green('+'), `${peer} connected, ${details.join(', ')}`);
+    // With --redis, logged once the subscription holds on every node.
+    if (redisUrl !== undefined) joinBroadcast(server, ws).then(connected);
+    else connected();
     let messages = 0;
     let failure = '';
     ws.addEventListener('message', (event: MessageEvent) => {
@@ -216,7 +244,8 @@ export async function serveCommand(argv: readonly string[], io: Io): Promise<num
             : `[binary, ${data.length} bytes]`;
         log(style.cyan('<'), `${peer} ${shown}`);
       }
-      if (broadcast) server.broadcast(data);
+      if (redisUrl !== undefined) shareMessage(server, data, (text) => log(style.red('!'), text));
+      else if (broadcast) server.broadcast(data);
       else ws.send(data);
     });
     ws.addEventListener('error', (event: ErrorEvent) => {
