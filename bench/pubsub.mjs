@@ -12,6 +12,7 @@
 //    ws clients in another process; wskit's publish (framed once) against ws's loop over
 //    `clients` calling send() (framed per client), PUBSUB_LOCAL_MESSAGES (default 100) messages
 //    each. Reported: deliveries per second, and the server's time in the publish calls.
+// PUBSUB_LIBRARIES=wskit (or socket.io) runs part 1 for one library only.
 //
 // Children raise their open-file limit as far as allowed (ulimit -n 65536, else the hard limit).
 // The figures depend on the machine and its load (printed); nothing here fails on speed.
@@ -30,6 +31,7 @@ const RATES = (env.PUBSUB_RATES ?? '100,1000').split(',').map(Number);
 const LOCAL_SUBSCRIBERS = Number(env.PUBSUB_LOCAL_SUBSCRIBERS ?? 10_000);
 const LOCAL_MESSAGES = Number(env.PUBSUB_LOCAL_MESSAGES ?? 100);
 const LOCAL_REPS = Number(env.PUBSUB_LOCAL_REPS ?? 3);
+const LIBRARIES = (env.PUBSUB_LIBRARIES ?? 'wskit,socket.io').split(',');
 const REDIS_SERVER = '/usr/bin/redis-server';
 const childScript = fileURLToPath(new URL('pubsub-child.mjs', import.meta.url));
 
@@ -286,7 +288,7 @@ try {
   );
   console.log('| --- | --: | --: | --: | --: | --: | --: |');
   for (const rate of RATES) {
-    for (const kind of ['wskit', 'socket.io']) {
+    for (const kind of LIBRARIES) {
       const r = await acrossProcesses(kind, redis.url, rate);
       const label = kind === 'wskit' ? 'wskit + wskit/redis' : 'Socket.IO + redis-adapter';
       console.log(
