@@ -253,7 +253,8 @@ export class RedisBroker extends EventEmitter<RedisBrokerEvents> implements Brok
   // -- connection state -------------------------------------------------------------------------
 
   #lost(error: Error): void {
-    if (!this.#up || this.#closed) return;
+    // Only a lost connection counts (the client is then no longer ready), not any error event.
+    if (!this.#up || this.#closed || this.#client?.isReady) return;
     this.#up = false;
     this.emit('down', error);
   }
