@@ -117,6 +117,11 @@ export class RedisBroker extends EventEmitter<RedisBrokerEvents> implements Brok
     );
   }
 
+  /** Topics whose streams this node reads: those it has subscribers for. */
+  get topics(): string[] {
+    return [...this.#cursors.keys()];
+  }
+
   /** Connects to Redis; rejects with `ERR_WS_BROKER_UNAVAILABLE` when it cannot be reached. */
   async attach(node: BrokerNode): Promise<void> {
     if (this.#node)

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import type { BrokerError } from '../../src/index.js';
-import { type RedisBrokerOptions, redisBroker } from '../../src/redis/index.js';
+import { type RedisBroker, type RedisBrokerOptions, redisBroker } from '../../src/redis/index.js';
 import {
   closedPort,
   collectMessages,
@@ -47,8 +47,13 @@ describe('RedisBroker', () => {
     const env = new TestEnv(t);
     const a = await node(env, { url: redis.url });
     const b = await node(env, { url: redis.url });
+    const brokerOf = (node: StartedServer) => node.wss.options.broker as RedisBroker;
+    assert.deepEqual(brokerOf(a).topics, []);
     const onA = await subscriber(env, a, 'chat');
     const onB = await subscriber(env, b, 'chat', 'bin');
+    // Interest: each node reads only the topics it has subscribers for.
+    assert.deepEqual(brokerOf(a).topics, ['chat']);
+    assert.deepEqual(brokerOf(b).topics.sort(), ['bin', 'chat']);
     const gotA = collectMessages(onA.client, 3);
     const gotB = collectMessages(onB.client, 3);
     assert.equal(a.wss.publish('chat', 'a1'), 1);
@@ -71,6 +76,8 @@ describe('RedisBroker', () => {
       ['a1', 'a2'],
     );
     assert.ok(received.includes('bin:00ff01'));
+    onB.peer.unsubscribe('bin');
+    assert.deepEqual(brokerOf(b).topics, ['chat']);
   });
 
   it('reports Redis unreachable at start as ERR_WS_BROKER_UNAVAILABLE', T, async (t) => {
