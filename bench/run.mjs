@@ -1,6 +1,7 @@
 // wskit benchmark: pipelined echo throughput against `ws` and raw TCP, the same with
 // permessage-deflate, memory per idle connection, and memory after compressed traffic. Run with
 // `npm run bench` (builds first) or `node bench/run.mjs` after a build.
+// Publish/subscribe (topics, wskit/redis against Socket.IO and ws) is measured by bench/pubsub.mjs.
 //
 //   BENCH_REPS=n     repetitions (default 3; the median is reported)
 //   BENCH_QUICK=1    tiny counts and one repetition: a smoke run of a few seconds

@@ -148,6 +148,7 @@ await build({
         const publicEntries = new Map([
           [resolvePath('src/index.ts'), 'wskit'],
           [resolvePath('src/protocol/index.ts'), 'wskit/protocol'],
+          [resolvePath('src/redis/index.ts'), 'wskit/redis'],
         ]);
         b.onResolve({ filter: /index\.js$/ }, (args) => {
           const target = resolvePath(args.resolveDir, args.path).replace(/\.js$/, '.ts');

@@ -8,6 +8,7 @@ export const entries = [
   { subpath: './incore', node: 'incore', browser: 'dialects/incore/browser' },
   { subpath: './4d', node: '4d', browser: 'dialects/4d/browser' },
   { subpath: './overte', node: 'overte', browser: 'dialects/overte/browser' },
+  { subpath: './redis', node: 'redis/index', browser: null },
 ];
 
 /** The file name of an entry's ES module wrapper: "." is index, "./4d" is 4d. */

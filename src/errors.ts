@@ -38,6 +38,9 @@ export type WebSocketErrorCode =
   | 'ERR_WS_BACKPRESSURE'
   | 'ERR_WS_QUEUE_FULL'
   | 'ERR_WS_NOT_SENT'
+  | 'ERR_WS_BROKER_UNAVAILABLE'
+  | 'ERR_WS_BROKER_QUEUE_FULL'
+  | 'ERR_WS_BROKER_CLOSED'
   | 'ERR_WS_UNKNOWN';
 
 /** Base class of every error wskit raises or reports. */

@@ -13,10 +13,19 @@ export {
   WebSocketError,
   type WebSocketErrorCode,
 } from './errors.js';
+export {
+  type Broker,
+  BrokerError,
+  type BrokerErrorCode,
+  type BrokerNode,
+  type BrokerPayload,
+  InProcessBroker,
+} from './node/broker.js';
 export type { ClientTlsOptions } from './node/client-handshake.js';
 export type { PerMessageDeflateOptions } from './node/deflate/zlib-compressor.js';
 export { type ZlibLimiter, zlibLimiter } from './node/deflate/zlib-limiter.js';
 export { isProxyExempt } from './node/proxy.js';
+export type { PublishOptions } from './node/topics.js';
 export {
   type BinaryType,
   type HeartbeatOptions,

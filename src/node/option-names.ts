@@ -48,6 +48,7 @@ const SERVER: Record<keyof WebSocketServerOptions, true> = {
   heartbeat: true,
   handshakeTimeout: true,
   authenticateTimeout: true,
+  broker: true,
   idleTimeout: true,
   sendQueueLimit: true,
   sendQueuePolicy: true,

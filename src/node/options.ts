@@ -4,6 +4,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
 import type { BackoffPolicy } from '../web/backoff.js';
+import type { Broker } from './broker.js';
 import type { ClientHandshakeOptions, ClientTlsOptions } from './client-handshake.js';
 import { checkDeflateOptions, type PerMessageDeflateOptions } from './deflate/zlib-compressor.js';
 import { checkClientOptionNames, checkServerOptionNames } from './option-names.js';
@@ -150,6 +151,8 @@ export interface WebSocketServerOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Ping every client periodically; clients that miss the pong are dropped (and leave `clients`). */
   heartbeat?: HeartbeatOptions;
+  /** Carries `publish` to other servers (`wskit/redis`, `InProcessBroker`); closed with the server. */
+  broker?: Broker;
   /**
    * Milliseconds a client has to complete its opening handshake (default 10000; 0: no limit):
    * from its TCP connection when this server owns the HTTP server, from the upgrade request

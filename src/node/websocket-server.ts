@@ -23,7 +23,8 @@ import {
   resolveServerOptions,
   type WebSocketServerOptions,
 } from './options.js';
-import { acceptWebSocket, kConnection, type WebSocket } from './websocket.js';
+import { type PublishOptions, Topics, toTopicPayload } from './topics.js';
+import { acceptWebSocket, kConnection, kTopics, type WebSocket } from './websocket.js';
 
 export type { AuthenticateResult, WebSocketServerOptions } from './options.js';
 
@@ -42,6 +43,7 @@ interface ServerEvents {
   connection: [socket: WebSocket, request: IncomingMessage];
   error: [error: Error];
   close: [];
+  gap: [topic: string, missed: number];
 }
 
 /**
@@ -61,11 +63,21 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   #pendingHandshakes = new Set<Socket>();
   /** Sockets still in their opening handshake, each with the timer that bounds it. */
   #handshakeTimers = new Map<Socket, NodeJS.Timeout>();
+  readonly #topics: Topics;
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
     this.#settings = resolveServerOptions(options);
     this.options = { ...options };
+    this.#topics = new Topics(
+      options.broker ?? null,
+      this.#settings.perMessageDeflate,
+      (topic, missed) => this.emit('gap', topic, missed),
+      (error) => {
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+        else process.emitWarning(error.message, { code: (error as { code?: string }).code });
+      },
+    );
     if (options.noServer) return;
 
     let server: HttpServer;
@@ -227,8 +239,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
           : null,
         binaryType: settings.binaryType,
         settings,
-        onClosed: settings.clientTracking ? this.#untrack : null,
+        onClosed: settings.clientTracking ? this.#untrack : this.#topics.drop,
       });
+      ws[kTopics] = this.#topics;
+      this.#topics.adopt(ws, accepted.deflate ?? null, deflateOptions?.threshold ?? 1024);
       if (settings.clientTracking) this.clients.add(ws);
       callback(ws, request);
       ws[kConnection]?.receive(head);
@@ -318,6 +332,29 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   /**
+   * Sends one message to every socket subscribed to `topic` here, and through the broker to the
+   * subscribers on every other node. The frame is encoded (and compressed) once. Returns how many
+   * local sockets it was written to; throws a `BrokerError` if the broker refuses it.
+   */
+  publish(
+    topic: string,
+    data: string | ArrayBufferLike | ArrayBufferView,
+    options: PublishOptions = {},
+  ): number {
+    return this.#topics.publish(topic, toTopicPayload(data, options.binary), options.except);
+  }
+
+  /** How many sockets of this server are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.count(topic);
+  }
+
+  /** Resolves once the broker is connected and every subscribe and publish so far took effect. */
+  brokerReady(): Promise<void> {
+    return this.#topics.ready();
+  }
+
+  /**
    * Stops accepting connections and closes every client with 1001 (going away). Emits `close`
    * (and calls `callback`) once all clients and the owned HTTP server are closed.
    */
@@ -344,6 +381,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         server.removeListener('error', this.#onError);
       }
     }
+    this.#brokerOpen = true;
+    void this.#topics.close().finally(() => {
+      this.#brokerOpen = false;
+      this.#maybeFinishClose();
+    });
     for (const socket of this.#pendingHandshakes) socket.destroy();
     for (const timer of this.#handshakeTimers.values()) clearTimeout(timer);
     this.#handshakeTimers.clear();
@@ -352,15 +394,18 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   #serverOpen = false;
+  #brokerOpen = false;
 
   /** One function for every tracked socket: no closure per connection. */
   #untrack = (ws: WebSocket): void => {
     this.clients.delete(ws);
+    this.#topics.drop(ws);
     this.#maybeFinishClose();
   };
 
   #maybeFinishClose(): void {
-    if (this.#state !== 'closing' || this.clients.size > 0 || this.#serverOpen) return;
+    if (this.#state !== 'closing' || this.clients.size > 0 || this.#serverOpen || this.#brokerOpen)
+      return;
     this.#state = 'closed';
     queueMicrotask(() => this.emit('close'));
   }

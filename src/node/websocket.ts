@@ -30,6 +30,7 @@ import {
   type WebSocketOptions,
 } from './options.js';
 import { Reconnect, ReconnectEvent } from './reconnect.js';
+import type { Topics } from './topics.js';
 import { whenOpen } from './when-open.js';
 
 export type { WebSocketData } from './bytes.js';
@@ -56,6 +57,8 @@ export interface AcceptedSocketInit {
 
 /** @internal the current connection of a socket (null while none is open). */
 export const kConnection = Symbol('wskit.connection');
+/** @internal the topic index of the server that accepted the socket. */
+export const kTopics = Symbol('wskit.topics');
 /** @internal set by streams: keep delivering messages after close() until the peer closes. */
 export const kReadWhileClosing = Symbol('wskit.readWhileClosing');
 
@@ -468,6 +471,31 @@ export class WebSocket extends WebSocketEventTarget {
 
   /** @internal */
   [kReadWhileClosing] = false;
+
+  /** @internal */
+  [kTopics]: Topics | null = null;
+
+  /** Subscribes this server-side socket to `topic` (see `WebSocketServer#publish`); false if it already was. */
+  subscribe(topic: string): boolean {
+    const topics = this[kTopics];
+    if (!topics) {
+      throw new WebSocketError(
+        'ERR_WS_UNSUPPORTED_OPERATION',
+        'subscribe() is for sockets a WebSocketServer accepted',
+      );
+    }
+    return topics.subscribe(this, topic);
+  }
+
+  /** Leaves `topic`; false if this socket was not subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this[kTopics]?.unsubscribe(this, topic) ?? false;
+  }
+
+  /** The topics this socket is subscribed to (it leaves them all when it closes). */
+  get topics(): ReadonlySet<string> {
+    return this[kTopics]?.topicsOf(this) ?? new Set();
+  }
 
   /** @internal */
   get [kConnection](): Connection | null {

@@ -103,6 +103,9 @@ const EXPECTED: Record<WebSocketErrorCode, QtName> = {
   ERR_WS_MESSAGE_TOO_BIG: 'UnknownSocketError',
   ERR_WS_INVALID_COMPRESSED_DATA: 'UnknownSocketError',
   ERR_WS_BACKPRESSURE: 'SocketResourceError',
+  ERR_WS_BROKER_UNAVAILABLE: 'UnknownSocketError',
+  ERR_WS_BROKER_QUEUE_FULL: 'UnknownSocketError',
+  ERR_WS_BROKER_CLOSED: 'UnknownSocketError',
   ERR_WS_UNKNOWN: 'UnknownSocketError',
 };
 

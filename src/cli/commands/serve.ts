@@ -15,6 +15,13 @@ import { describeCloseCode, hostPort, quote, safeText, timestamp } from '../form
 import { type Io, onSignals, printError } from '../io.js';
 import { LineConsole } from '../line-console.js';
 import { listening } from '../local-server.js';
+import {
+  brokerFailure,
+  joinBroadcast,
+  logBroker,
+  redisBrokerFor,
+  shareMessage,
+} from '../serve-redis.js';
 import { createStyle, useColor } from '../style.js';
 import { type Command, HELP_OPTION } from './base.js';
 import { readOptionFile } from './client-options.js';
@@ -56,6 +63,12 @@ const OPTIONS: readonly OptionSpec[] = [
     value: '<p>',
     help: 'accept this subprotocol (repeatable; default: the first one offered)',
   },
+  {
+    name: 'redis',
+    kind: 'value',
+    value: '<url>',
+    help: 'with --broadcast: share messages with every serve on this Redis (needs the redis package)',
+  },
   { name: 'deflate', kind: 'flag', help: 'accept permessage-deflate compression' },
   {
     name: 'interactive',
@@ -84,6 +97,7 @@ Options:
 Examples:
   wskit serve --port 0
   wskit serve --broadcast --host 0.0.0.0 --port 9000
+  wskit serve --broadcast --redis redis://127.0.0.1:6379 --port 9001
   wskit serve --tls-cert cert.pem --tls-key key.pem --protocol chat.v1
   wskit serve -i --port 9000`;
 
@@ -128,6 +142,9 @@ async function serve(args: ParsedArgs, io: Io): Promise<number> {
         : 'none',
     log: args.flag('verbose') || interactive,
   };
+  const redisUrl = args.value('redis');
+  if (redisUrl !== undefined && traffic.reply !== 'broadcast')
+    throw new UsageError('--redis shares broadcast messages: use it with --broadcast');
   const certFile = args.value('tls-cert');
   const keyFile = args.value('tls-key');
   if ((certFile === undefined) !== (keyFile === undefined))
@@ -148,6 +165,7 @@ async function serve(args: ParsedArgs, io: Io): Promise<number> {
       key: readOptionFile('--tls-key', keyFile),
     };
   }
+  if (redisUrl !== undefined) options.broker = await redisBrokerFor(redisUrl);
   if (protocols.length > 0)
     options.handleProtocols = (offered) => protocols.find((p) => offered.has(p)) ?? false;
 
@@ -167,6 +185,12 @@ async function serve(args: ParsedArgs, io: Io): Promise<number> {
     printError(io, listenError(error, host, port));
     return 1;
   }
+  const failure = options.broker ? await brokerFailure(server) : null;
+  if (failure !== null) {
+    printError(io, failure);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return 1;
+  }
   const scheme = options.tls ? 'wss' : 'ws';
   io.stdout.write(`listening on ${scheme}://${hostPort(host, address.port)}\n`);
 
@@ -177,6 +201,7 @@ async function serve(args: ParsedArgs, io: Io): Promise<number> {
     else io.stdout.write(`${line}\n`);
   };
   server.on('error', (error) => log(style.red('!'), `server error: ${error.message}`));
+  if (options.broker) logBroker(options.broker, (text) => log(style.yellow('*'), text));
   server.on('connection', (ws: WebSocket, request) => {
     const peer = hostPort(request.socket.remoteAddress, request.socket.remotePort);
     const details = [
@@ -184,14 +209,18 @@ async function serve(args: ParsedArgs, io: Io): Promise<number> {
       `protocol ${ws.protocol ? quote(ws.protocol) : 'none'}`,
       ...(ws.extensions ? [`extensions ${quote(ws.extensions)}`] : []),
     ];
-    log(style.green('+'), `${peer} connected, ${details.join(', ')}`);
+    const connected = () => log(style.green('+'), `${peer} connected, ${details.join(', ')}`);
+    // With --redis, logged once the subscription holds on every node.
+    if (redisUrl !== undefined) void joinBroadcast(server, ws).then(connected);
+    else connected();
     let messages = 0;
     let failure = '';
     ws.addEventListener('message', (event: MessageEvent) => {
       messages++;
       const data = event.data as string | Buffer;
       if (traffic.log) log(style.cyan('<'), `${peer} ${summary(data)}`);
-      if (traffic.reply === 'broadcast') server.broadcast(data);
+      if (redisUrl !== undefined) shareMessage(server, data, (text) => log(style.red('!'), text));
+      else if (traffic.reply === 'broadcast') server.broadcast(data);
       else if (traffic.reply === 'echo') ws.send(data);
     });
     ws.addEventListener('error', (event: ErrorEvent) => {
