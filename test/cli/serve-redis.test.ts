@@ -33,8 +33,8 @@ describe('wskit serve --redis', () => {
       const args = ['--port', '0', '--broadcast', '--redis', redis.url];
       const one = await serve(args, cleanup);
       const two = await serve(args, cleanup);
-      const alice = new Cli(['connect', one.url, '--wait', '0'], cleanup);
-      const bob = new Cli(['connect', two.url, '--wait', '0'], cleanup);
+      const alice = new Cli(['connect', one.url, '--wait', '0', '--no-raw'], cleanup);
+      const bob = new Cli(['connect', two.url, '--wait', '0', '--no-raw'], cleanup);
       await alice.waitFor(/connected to/);
       await bob.waitFor(/connected to/);
       // Logged once the client's subscription holds on every node.
