@@ -80,12 +80,48 @@ const SIZES = [
   { label: '1 MiB', size: 1024 * 1024, window: 4, count: 60 },
 ];
 const TYPES = ['binary', 'text'];
+// `ws` runs with its optional native addon `bufferutil` (a dev dependency here), as production
+// deployments install it, and as installed by default without it (WS_NO_BUFFER_UTIL=1 in its
+// child process, which ws honours). Each child reports which one ws really used, and a pairing
+// whose ws did not run as labelled fails.
+const NO_BUFFERUTIL = { WS_NO_BUFFER_UTIL: '1' };
 const PAIRINGS = [
   { key: 'wskit-wskit', label: 'wskit ↔ wskit', client: 'wskit', server: 'wskit' },
-  { key: 'ws-ws', label: 'ws ↔ ws', client: 'ws', server: 'ws' },
-  { key: 'wskit-ws', label: 'wskit client → ws server', client: 'wskit', server: 'ws' },
-  { key: 'ws-wskit', label: 'ws client → wskit server', client: 'ws', server: 'wskit' },
+  {
+    key: 'wsb-wsb',
+    label: 'ws+bufferutil ↔ ws+bufferutil',
+    client: 'ws',
+    server: 'ws',
+    bufferutil: true,
+  },
+  {
+    key: 'ws-ws',
+    label: 'ws ↔ ws (no bufferutil)',
+    client: 'ws',
+    server: 'ws',
+    bufferutil: false,
+    env: NO_BUFFERUTIL,
+  },
+  {
+    key: 'wskit-wsb',
+    label: 'wskit client → ws+bufferutil server',
+    client: 'wskit',
+    server: 'ws',
+    bufferutil: true,
+  },
+  {
+    key: 'wsb-wskit',
+    label: 'ws+bufferutil client → wskit server',
+    client: 'ws',
+    server: 'wskit',
+    bufferutil: true,
+  },
   { key: 'tcp', label: 'raw TCP (ceiling)', client: 'tcp', server: 'tcp' },
+];
+/** The ws configurations wskit ↔ wskit is compared with in the ratio tables. */
+const RATIO_BASES = [
+  { key: 'wsb-wsb', label: 'ws+bufferutil' },
+  { key: 'ws-ws', label: 'ws (no bufferutil)' },
 ];
 const MEMORY_KINDS = ['wskit', 'ws', 'tcp'];
 
@@ -96,7 +132,8 @@ const DEFLATE_SIZES = [
   { label: '16 KiB', size: 16 * 1024, type: 'json', window: 16, count: 600 },
   { label: '1 MiB', size: 1024 * 1024, type: 'log', window: 4, count: 10 },
 ];
-const DEFLATE_PAIRINGS = PAIRINGS.filter((p) => p.key !== 'tcp');
+// Compressed: zlib dominates, so ws runs only with bufferutil (its production configuration).
+const DEFLATE_PAIRINGS = PAIRINGS.filter((p) => p.key !== 'tcp' && p.key !== 'ws-ws');
 /** Below this payload / wire bytes ratio, messages did not travel compressed (payloads: ~5-7). */
 const MIN_WIRE_RATIO = 2;
 // Memory after compressed traffic: every client keeps this many messages in flight.
@@ -155,12 +192,20 @@ function echoCases(sizes, types) {
 async function startEchoChildren(suite) {
   const children = [];
   const extra = suite.deflate ? ['deflate'] : [];
-  const start = async (...args) => {
-    const child = await Child.start(`echo ${args.join(' ')}`, 'echo-child.mjs', [
-      ...args,
-      ...extra,
-    ]);
+  const start = async (p, ...args) => {
+    const child = await Child.start(
+      `echo ${args.join(' ')}${p.env ? ' (no bufferutil)' : ''}`,
+      'echo-child.mjs',
+      [...args, ...extra],
+      [],
+      p.env ?? {},
+    );
     children.push(child);
+    const usesWs = p.client === 'ws' || p.server === 'ws';
+    if (usesWs && child.ready.bufferutil !== p.bufferutil)
+      throw new Error(
+        `${p.label}: ws ${child.ready.bufferutil ? 'uses' : 'does not use'} bufferutil in its child`,
+      );
     return child;
   };
   const stop = () => Promise.all(children.map((c) => c.stop()));
@@ -168,12 +213,15 @@ async function startEchoChildren(suite) {
   try {
     for (const p of suite.pairings) {
       if (SPLIT) {
-        const server = ends.get(`server ${p.server}`) ?? (await start('server', p.server));
-        const client = ends.get(`client ${p.client}`) ?? (await start('client', p.client));
-        ends.set(`server ${p.server}`, server).set(`client ${p.client}`, client);
+        const variant = p.env ? ' plain' : '';
+        const serverKey = `server ${p.server}${variant}`;
+        const clientKey = `client ${p.client}${variant}`;
+        const server = ends.get(serverKey) ?? (await start(p, 'server', p.server));
+        const client = ends.get(clientKey) ?? (await start(p, 'client', p.client));
+        ends.set(serverKey, server).set(clientKey, client);
         ends.set(p.key, { client, server });
       } else {
-        const child = await start('pair', p.client, p.server);
+        const child = await start(p, 'pair', p.client, p.server);
         ends.set(p.key, { client: child, server: child });
       }
     }
@@ -322,19 +370,23 @@ function summarizeEcho(cases, runs, pairings) {
       });
     }
   }
-  const ratios = cases.map((c) => {
+  const ratios = cases.flatMap((c) => {
     const find = (key) =>
       results.find((r) => r.size === c.size && r.type === c.type && r.pairing === key)?.median;
     const wskit = find('wskit-wskit');
-    const ws = find('ws-ws');
-    return {
-      size: c.size,
-      sizeLabel: c.label,
-      type: c.type,
-      // Both above 1 when wskit is better: msg/s wskit / ws, and CPU per message ws / wskit.
-      throughput: wskit && ws ? wskit.messagesPerSecond / ws.messagesPerSecond : null,
-      cpuEfficiency: wskit && ws ? ws.cpuMicrosPerMessage / wskit.cpuMicrosPerMessage : null,
-    };
+    return RATIO_BASES.filter((b) => pairings.some((p) => p.key === b.key)).map((b) => {
+      const ws = find(b.key);
+      return {
+        size: c.size,
+        sizeLabel: c.label,
+        type: c.type,
+        against: b.key,
+        againstLabel: b.label,
+        // Both above 1 when wskit is better: msg/s wskit / ws, and CPU per message ws / wskit.
+        throughput: wskit && ws ? wskit.messagesPerSecond / ws.messagesPerSecond : null,
+        cpuEfficiency: wskit && ws ? ws.cpuMicrosPerMessage / wskit.cpuMicrosPerMessage : null,
+      };
+    });
   });
   return { results, ratios };
 }
@@ -526,7 +578,8 @@ function printReport(report) {
   const { echo, deflate, memory, deflateMemory } = report;
   const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(
-    `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} · node ${report.node} · ` +
+    `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} ` +
+      `(bufferutil ${report.versions.bufferutil}) · node ${report.node} · ` +
       `${report.cpu.model} × ${report.cpu.cores} · ` +
       `${report.reps} rep(s), median` +
       (report.quick ? ' · QUICK: smoke run, the numbers mean nothing' : ''),
@@ -599,22 +652,25 @@ function printEcho(report) {
     ),
   );
 
-  console.log('\nwskit ↔ wskit vs ws ↔ ws (above 1: wskit is better)');
-  const ratioOf = (size, type) => echo.ratios.find((x) => x.size === size && x.type === type);
   const times = (x) => (x ? `${fmt(x, 2)}×` : '-');
-  console.log(
-    table(
-      ['size', ...TYPES.flatMap((t) => [`${t} msg/s`, `${t} CPU`])],
-      SIZES.map((s) => [
-        s.label,
-        ...TYPES.flatMap((t) => [
-          times(ratioOf(s.size, t)?.throughput),
-          times(ratioOf(s.size, t)?.cpuEfficiency),
+  for (const base of RATIO_BASES) {
+    console.log(`\nwskit ↔ wskit vs ${base.label} ↔ same (above 1: wskit is better)`);
+    const ratioOf = (size, type) =>
+      echo.ratios.find((x) => x.size === size && x.type === type && x.against === base.key);
+    console.log(
+      table(
+        ['size', ...TYPES.flatMap((t) => [`${t} msg/s`, `${t} CPU`])],
+        SIZES.map((s) => [
+          s.label,
+          ...TYPES.flatMap((t) => [
+            times(ratioOf(s.size, t)?.throughput),
+            times(ratioOf(s.size, t)?.cpuEfficiency),
+          ]),
         ]),
-      ]),
-      ['l', 'r', 'r', 'r', 'r'],
-    ),
-  );
+        ['l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+  }
 }
 
 function printDeflate(report) {
@@ -659,7 +715,7 @@ function printDeflate(report) {
       ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
-  console.log('\ncompressed: wskit ↔ wskit vs ws ↔ ws (above 1: wskit is better)');
+  console.log('\ncompressed: wskit ↔ wskit vs ws+bufferutil ↔ same (above 1: wskit is better)');
   const times = (x) => (x ? `${fmt(x, 2)}×` : '-');
   console.log(
     table(
@@ -811,6 +867,7 @@ async function runAll(started, loadAtStart, snapshot) {
     versions: {
       wskit: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
       ws: createRequire(import.meta.url)('ws/package.json').version,
+      bufferutil: createRequire(import.meta.url)('bufferutil/package.json').version,
     },
     wskitBuiltAt: snapshot.builtAt,
     v8: process.versions.v8,

@@ -7,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
 export class Child {
-  /** Starts `bench/<script>` with `args`; resolves with the child once it is ready. */
-  static async start(name, script, args = [], execArgv = []) {
-    const child = new Child(name, fork(`${benchDir}${script}`, args, { execArgv }));
+  /** Starts `bench/<script>` with `args` (and `env` added to ours); resolves with the child once it is ready. */
+  static async start(name, script, args = [], execArgv = [], env = {}) {
+    const child = new Child(
+      name,
+      fork(`${benchDir}${script}`, args, { execArgv, env: { ...process.env, ...env } }),
+    );
     child.ready = await child.#readyPromise;
     return child;
   }
