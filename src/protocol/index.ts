@@ -28,7 +28,8 @@ export {
 } from './handshake.js';
 export { type HeadLimits, HttpHeadParser, type HttpResponseHead } from './http-head-parser.js';
 export { isToken, isValidHeaderValue, listHasToken, splitList } from './http-tokens.js';
-export { applyMask, MaskKeyPool } from './mask.js';
+export { applyMask, type MaskKernel, MaskKeyPool } from './mask.js';
+export { wasmMask } from './mask-wasm.js';
 export { isControlOpcode, Opcode } from './opcodes.js';
 export { type Platform, portablePlatform } from './platform.js';
 export { sha1Base64Portable } from './sha1.js';
