@@ -35,11 +35,13 @@
 // a child that crashes, a connection that fails or hangs, and in the compressed parts an end that
 // did not agree to permessage-deflate or messages that did not travel compressed); 2 for an
 // unknown BENCH_ONLY part.
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { formatEngineBench } from './engine.mjs';
 import { Child } from './lib/child.mjs';
 import { DEFLATE } from './lib/endpoints.mjs';
 import { snapshotWskit } from './lib/wskit.mjs';
@@ -59,7 +61,7 @@ const DEFLATE_MESSAGES = positiveInt(
 );
 const SPLIT = env.BENCH_SPLIT === '1';
 const PROGRESS = process.stderr.isTTY;
-const PARTS = ['echo', 'deflate', 'memory', 'deflate-memory'];
+const PARTS = ['echo', 'engine', 'deflate', 'memory', 'scale', 'deflate-memory'];
 const ONLY = (env.BENCH_ONLY ?? '')
   .split(',')
   .map((part) => part.trim())
@@ -474,6 +476,163 @@ async function runMemory() {
   });
 }
 
+// -- engine micro-benchmarks --------------------------------------------------------------------
+
+/** bench/engine.mjs in a child process of its own (JSON on its stdout). */
+function runEngine() {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [fileURLToPath(new URL('engine.mjs', import.meta.url)), '--json'],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`engine.mjs: ${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout));
+      },
+    );
+  });
+}
+
+// -- scale: 10,000 connections to one server process -------------------------------------------
+
+const SCALE_CONNS = positiveInt(env.BENCH_SCALE_CONNS, QUICK ? 500 : 10_000);
+const SCALE_KINDS = ['wskit', 'ws'];
+const BROADCAST_SIZES = [64, 16 * 1024];
+const BROADCAST_REPS = QUICK ? 1 : 5;
+/** Open files each side needs: its sockets and some to spare. */
+const SCALE_FILE_LIMIT = Math.min(20_000, SCALE_CONNS + 1000);
+
+async function scaleOnce(kind) {
+  const server = await Child.start(
+    `${kind} scale server`,
+    'scale.mjs',
+    ['server', kind],
+    ['--expose-gc'],
+    {},
+    SCALE_FILE_LIMIT,
+  );
+  let client = null;
+  try {
+    client = await Child.start(
+      `${kind} scale clients`,
+      'scale.mjs',
+      ['client', kind, String(server.ready.port)],
+      ['--expose-gc'],
+      {},
+      SCALE_FILE_LIMIT,
+    );
+    const before = await server.request({ cmd: 'baseline' });
+    const [opened, accepted] = await Promise.all([
+      client.request({ cmd: 'open', count: SCALE_CONNS }),
+      server.request({ cmd: 'wait', count: SCALE_CONNS }),
+    ]);
+    const kib = (field) => (accepted.memory[field] - before.memory[field]) / SCALE_CONNS / 1024;
+    const broadcasts = [];
+    for (const size of BROADCAST_SIZES) {
+      const runs = [];
+      for (let rep = 0; rep < BROADCAST_REPS; rep++) {
+        const arrived = client.request({ cmd: 'expect', count: SCALE_CONNS });
+        const sent = await server.request({ cmd: 'broadcast', size });
+        const { lastArrival } = await arrived;
+        runs.push({ ...sent, allArrivedMs: lastArrival - sent.start });
+      }
+      broadcasts.push({
+        size,
+        syncMs: median(runs.map((r) => r.syncMs)),
+        cpuMs: median(runs.map((r) => r.cpuMicros)) / 1000,
+        allArrivedMs: median(runs.map((r) => r.allArrivedMs)),
+        runs,
+      });
+    }
+    for (const child of [server, client])
+      while (child.errors.length > 0) recordError(`scale ${kind}`, child.errors.shift());
+    return {
+      kind,
+      connections: SCALE_CONNS,
+      openMs: opened.openMs,
+      acceptMs: accepted.acceptMs,
+      serverPerConnectionKiB: {
+        heapPlusExternal: kib('heapUsed') + kib('external'),
+        heapUsed: kib('heapUsed'),
+        external: kib('external'),
+        rss: kib('rss'),
+      },
+      broadcasts,
+    };
+  } finally {
+    await client?.stop();
+    await server.stop();
+  }
+}
+
+async function runScale() {
+  const results = [];
+  for (const kind of SCALE_KINDS) {
+    const what = `scale: ${SCALE_CONNS} ${kind} connections`;
+    if (PROGRESS) process.stderr.write(`\r${what}`.padEnd(72));
+    else console.error(what);
+    try {
+      results.push(await scaleOnce(kind));
+    } catch (error) {
+      recordError(`scale ${kind}`, error);
+      results.push({ kind, failed: true });
+    }
+  }
+  if (PROGRESS) process.stderr.write(`\r${' '.repeat(72)}\r`);
+  return results;
+}
+
+function printScale(results) {
+  const first = results.find((r) => !r.failed);
+  console.log(
+    `\nScale: ${first?.connections ?? SCALE_CONNS} connections to one server process (ws clients ` +
+      'in a second process; file limit raised for the benchmark processes only)',
+  );
+  const rows = results.map((r) =>
+    r.failed
+      ? [r.kind, 'FAILED', '-', '-', '-', ...BROADCAST_SIZES.flatMap(() => ['-', '-', '-'])]
+      : [
+          r.kind,
+          fmt(r.openMs / 1000, 2),
+          fmt(r.acceptMs / 1000, 2),
+          fmt(r.serverPerConnectionKiB.heapPlusExternal, 2),
+          fmt(r.serverPerConnectionKiB.rss, 1),
+          ...r.broadcasts.flatMap((b) => [
+            fmt(b.syncMs, 1),
+            fmt(b.cpuMs, 1),
+            fmt(b.allArrivedMs, 1),
+          ]),
+        ],
+  );
+  console.log(
+    table(
+      [
+        'server',
+        'open s',
+        'accept s',
+        'KiB/conn heap+ext',
+        'KiB/conn rss',
+        ...BROADCAST_SIZES.flatMap((size) => {
+          const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+          return [`${label} call ms`, `${label} CPU ms`, `${label} all in ms`];
+        }),
+      ],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  console.log(
+    [
+      'open s: the clients opening every connection (250 at a time); accept s: first to last',
+      'connection accepted by the server. KiB/conn: server memory per connection after GC.',
+      'Broadcast of one binary message to every client, median of the repetitions: wskit',
+      '`server.broadcast(data)` (one frame encoded once), ws `for (const c of wss.clients)',
+      'c.send(data)`; call ms: the synchronous call, CPU ms: its CPU time, all in ms: until the last',
+      'client had it.',
+    ].join('\n'),
+  );
+}
+
 // -- memory after compressed traffic -------------------------------------------------------------
 
 async function deflateMemoryOnce(kind) {
@@ -575,7 +734,7 @@ function table(headers, rows, align) {
 }
 
 function printReport(report) {
-  const { echo, deflate, memory, deflateMemory } = report;
+  const { echo, deflate, memory, deflateMemory, engine, scale } = report;
   const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(
     `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} ` +
@@ -594,8 +753,10 @@ function printReport(report) {
     );
 
   if (echo.results.length > 0) printEcho(report);
+  if (engine) console.log(`\n${formatEngineBench(engine)}`);
   if (deflate.results.length > 0) printDeflate(report);
   if (memory.length > 0) printMemory(report);
+  if (scale) printScale(scale);
   if (deflateMemory.length > 0) printDeflateMemory(report);
   console.log(
     [
@@ -839,8 +1000,10 @@ async function runAll(started, loadAtStart, snapshot) {
   const empty = { echo: { results: [], ratios: [] }, deflate: { results: [], ratios: [] } };
   const parts = [
     ['echo', 'echo benchmark', () => runEcho(ECHO_SUITES.echo), empty.echo],
+    ['engine', 'engine micro-benchmarks', runEngine, null],
     ['deflate', 'compressed echo benchmark', () => runEcho(ECHO_SUITES.deflate), empty.deflate],
     ['memory', 'memory benchmark', runMemory, []],
+    ['scale', 'scale benchmark', runScale, null],
     ['deflate-memory', 'memory benchmark under compressed traffic', runDeflateMemory, []],
   ];
   const results = {};
@@ -856,7 +1019,7 @@ async function runAll(started, loadAtStart, snapshot) {
     }
     partSeconds[part] = (Date.now() - t0) / 1000;
   }
-  const { echo, deflate, memory } = results;
+  const { echo, deflate, memory, engine, scale } = results;
   const deflateMemory = results['deflate-memory'];
   const cpus = os.cpus();
   const report = {
@@ -886,6 +1049,8 @@ async function runAll(started, loadAtStart, snapshot) {
     deflate,
     memory,
     deflateMemory,
+    engine,
+    scale,
     errors,
   };
   printReport(report);

@@ -7,12 +7,22 @@ import { fileURLToPath } from 'node:url';
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
 export class Child {
-  /** Starts `bench/<script>` with `args` (and `env` added to ours); resolves with the child once it is ready. */
-  static async start(name, script, args = [], execArgv = [], env = {}) {
-    const child = new Child(
-      name,
-      fork(`${benchDir}${script}`, args, { execArgv, env: { ...process.env, ...env } }),
-    );
+  /**
+   * Starts `bench/<script>` with `args` (and `env` added to ours; with `fileLimit`, its open-file
+   * limit raised to that); resolves with the child once it is ready. */
+  static async start(name, script, args = [], execArgv = [], env = {}, fileLimit = 0) {
+    const options = { execArgv, env: { ...process.env, ...env } };
+    if (fileLimit > 0) {
+      // Through a shell that raises its file limit, then becomes node (the IPC channel is kept).
+      options.execPath = '/bin/sh';
+      options.execArgv = [
+        '-c',
+        `ulimit -n ${fileLimit} && exec "$0" "$@"`,
+        process.execPath,
+        ...execArgv,
+      ];
+    }
+    const child = new Child(name, fork(`${benchDir}${script}`, args, options));
     child.ready = await child.#readyPromise;
     return child;
   }

@@ -26,6 +26,12 @@ export function importWskit() {
   return import(process.env.WSKIT_BENCH_DIST ?? pathToFileURL(`${distEsm}index.js`).href);
 }
 
+/** A module of wskit's dist/esm tree by its path there (`protocol/index.js`), snapshot or not. */
+export function importWskitModule(relative) {
+  const base = process.env.WSKIT_BENCH_DIST ?? pathToFileURL(`${distEsm}index.js`).href;
+  return import(new URL(relative, base).href);
+}
+
 /** Files under `dir` with their sizes and modification times, or null if `dir` is missing. */
 function signature(dir) {
   try {
