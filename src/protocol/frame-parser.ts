@@ -45,6 +45,16 @@ const RESERVE_LIMIT = 1024 * 1024;
 /** Smallest buffer a message being assembled gets. */
 const MIN_CAPACITY = 256;
 
+// Booleans of a parser, packed in one field: an idle connection's parser is as small as it can be.
+const EXPECT_MASKED = 1;
+const RSV1_ALLOWED = 2;
+const STOPPED = 4;
+/** A data message is being assembled: opened by a frame that is not FIN, or cut by a chunk end. */
+const MESSAGE_OPEN = 8;
+const MESSAGE_COMPRESSED = 16;
+const FRAME_FIN = 32;
+const FRAME_MASKED = 64;
+
 /** The 4 mask bytes in the order that applies from the next payload byte on (shared scratch). */
 const rotated = new Uint8Array(4);
 
@@ -60,44 +70,58 @@ const rotated = new Uint8Array(4);
  * The parser takes ownership of the chunks it is given: it unmasks them in place.
  */
 export class FrameParser {
-  private readonly expectMasked: boolean;
   private readonly maxPayload: number;
   private readonly platform: Platform;
-  private readonly mask: MaskKernel;
   private readonly sink: FrameSink;
-
-  /** Set when a negotiated extension (permessage-deflate) gives meaning to RSV1. */
-  rsv1Allowed = false;
-
-  private stopped = false;
+  private flags: number;
   /** Bytes of an incomplete head or control frame, waiting for the next chunk. */
   private leftover: Uint8Array | null = null;
 
-  // The data message being assembled: opened by a frame that is not FIN, or cut by a chunk end.
-  private messageOpen = false;
+  // The data message being assembled (MESSAGE_OPEN).
   private messageOpcode = 0;
-  private messageCompressed = false;
   private message: Uint8Array | null = null;
   private messageBytes = 0;
 
   // The data frame whose payload is arriving.
   private payloadLeft = 0;
-  private frameFin = false;
-  private frameMasked = false;
   private frameMask = 0;
   private maskPhase = 0;
 
   constructor(options: FrameParserOptions, sink: FrameSink) {
-    this.expectMasked = options.expectMasked;
+    this.flags = options.expectMasked ? EXPECT_MASKED : 0;
     this.maxPayload = options.maxPayload;
     this.platform = options.platform;
-    this.mask = options.platform.mask ?? applyMask;
     this.sink = sink;
+  }
+
+  /** Set when a negotiated extension (permessage-deflate) gives meaning to RSV1. */
+  get rsv1Allowed(): boolean {
+    return (this.flags & RSV1_ALLOWED) !== 0;
+  }
+
+  set rsv1Allowed(allowed: boolean) {
+    this.flags = allowed ? this.flags | RSV1_ALLOWED : this.flags & ~RSV1_ALLOWED;
+  }
+
+  private get stopped(): boolean {
+    return (this.flags & STOPPED) !== 0;
+  }
+
+  private get messageOpen(): boolean {
+    return (this.flags & MESSAGE_OPEN) !== 0;
+  }
+
+  private get messageCompressed(): boolean {
+    return (this.flags & MESSAGE_COMPRESSED) !== 0;
+  }
+
+  private get mask(): MaskKernel {
+    return this.platform.mask ?? applyMask;
   }
 
   /** Stops parsing for good: later bytes are ignored (RFC 6455 section 5.5.1: nothing after close). */
   stop(): void {
-    this.stopped = true;
+    this.flags |= STOPPED;
     this.leftover = null;
     this.message = null;
   }
@@ -210,13 +234,12 @@ export class FrameParser {
       return o + payloadLength;
     }
 
-    if (!this.messageOpen) {
-      this.messageOpen = true;
+    let flags = this.flags & ~(FRAME_FIN | FRAME_MASKED);
+    if ((flags & MESSAGE_OPEN) === 0) {
+      flags |= MESSAGE_OPEN | ((b0 & 0x40) !== 0 ? MESSAGE_COMPRESSED : 0);
       this.messageOpcode = opcode;
-      this.messageCompressed = (b0 & 0x40) !== 0;
     }
-    this.frameFin = fin;
-    this.frameMasked = masked;
+    this.flags = flags | (fin ? FRAME_FIN : 0) | (masked ? FRAME_MASKED : 0);
     if (masked) {
       this.frameMask =
         (data[maskOffset]! << 24) |
@@ -258,7 +281,7 @@ export class FrameParser {
     const used = this.messageBytes;
     if (this.message === null || this.message.length - used < n) this.reserve(n, n);
     const message = this.message!;
-    if (this.frameMasked) {
+    if ((this.flags & FRAME_MASKED) !== 0) {
       const key = this.frameMask;
       const phase = this.maskPhase;
       // RFC 6455 section 5.3: byte i of the payload is masked by byte i mod 4 of the key.
@@ -282,7 +305,7 @@ export class FrameParser {
 
   /** The current frame's payload is all here; a FIN frame completes the message. */
   private endFrame(): void {
-    if (!this.frameFin) return;
+    if ((this.flags & FRAME_FIN) === 0) return;
     const message = this.message;
     const used = this.messageBytes;
     const payload =
@@ -291,10 +314,11 @@ export class FrameParser {
         : used === message.length
           ? message
           : message.subarray(0, used);
+    const compressed = this.messageCompressed;
     this.message = null;
     this.messageBytes = 0;
-    this.messageOpen = false;
-    this.sink.onMessage(this.messageOpcode, this.messageCompressed, payload, true);
+    this.flags &= ~(MESSAGE_OPEN | MESSAGE_COMPRESSED);
+    this.sink.onMessage(this.messageOpcode, compressed, payload, true);
   }
 
   /** Checks the first two header bytes; on failure stops and reports. */
@@ -333,7 +357,7 @@ export class FrameParser {
       return this.fail(CloseCode.ProtocolError, `reserved data opcode 0x${opcode.toString(16)}`);
     }
     // RFC 6455 section 5.1: a server MUST close on an unmasked frame, a client on a masked one.
-    if (masked !== this.expectMasked) {
+    if (masked !== ((this.flags & EXPECT_MASKED) !== 0)) {
       return this.fail(
         CloseCode.ProtocolError,
         masked ? 'server sent a masked frame' : 'client sent an unmasked frame',

@@ -88,7 +88,6 @@ export class WebSocketProtocol implements FrameSink {
   private readonly sink: ProtocolSink;
   private readonly parser: FrameParser;
   private readonly masks: MaskKeyPool | null;
-  private readonly mask: MaskKernel;
   private readonly maxPayload: number;
   private readonly compressor: MessageCompressor | null;
 
@@ -125,7 +124,6 @@ export class WebSocketProtocol implements FrameSink {
     // RFC 7692 section 6: RSV1 marks a compressed message once the extension is agreed.
     this.parser.rsv1Allowed = this.compressor !== null;
     this.masks = this.role === 'client' ? MaskKeyPool.for(this.platform) : null;
-    this.mask = this.platform.mask ?? applyMask;
   }
 
   /** This side has sent its close frame: no data frame may follow (RFC 6455 section 5.5.1). */
@@ -578,11 +576,12 @@ export class WebSocketProtocol implements FrameSink {
     if (masks !== null) {
       // RFC 6455 section 5.3: every client frame is masked with a fresh unpredictable key.
       masks.next(out, o - 4);
+      const mask: MaskKernel = this.platform.mask ?? applyMask;
       if (isText) {
         this.platform.encodeInto(payload, out, o);
-        this.mask(out, o, out, o, length, out, o - 4);
+        mask(out, o, out, o, length, out, o - 4);
       } else {
-        this.mask(payload, 0, out, o, length, out, o - 4);
+        mask(payload, 0, out, o, length, out, o - 4);
       }
     } else if (isText) {
       this.platform.encodeInto(payload, out, o);
