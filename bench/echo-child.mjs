@@ -12,6 +12,7 @@
 //                                   bytesRead, bytesWritten } or null }
 // A socket error on the server side is reported as { error } (an echo server should see none).
 import { runEchoClient, startEchoServer, wsUsesBufferutil } from './lib/endpoints.mjs';
+import { importWskitModule } from './lib/wskit.mjs';
 
 const [mode, first, ...rest] = process.argv.slice(2);
 const deflate = rest.includes('deflate');
@@ -44,4 +45,6 @@ process.on('message', async (request) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ ready: true, port: server?.port, bufferutil: wsUsesBufferutil() });
+// Whether wskit's Node platform masks with bufferutil here (it loads it when installed).
+const wskitBufferutil = await (await importWskitModule('node/node-platform.js')).bufferutilReady;
+process.send({ ready: true, port: server?.port, bufferutil: wsUsesBufferutil(), wskitBufferutil });

@@ -190,6 +190,9 @@ function echoCases(sizes, types) {
   return cases;
 }
 
+/** Whether wskit used bufferutil, as each echo child that ran wskit reported it. */
+const wskitMasks = new Set();
+
 /** Starts the echo children of `suite`; returns { endsOf(pairing) => { client, server }, stop }. */
 async function startEchoChildren(suite) {
   const children = [];
@@ -203,6 +206,7 @@ async function startEchoChildren(suite) {
       p.env ?? {},
     );
     children.push(child);
+    if (p.client === 'wskit' || p.server === 'wskit') wskitMasks.add(child.ready.wskitBufferutil);
     const usesWs = p.client === 'ws' || p.server === 'ws';
     if (usesWs && child.ready.bufferutil !== p.bufferutil)
       throw new Error(
@@ -774,7 +778,11 @@ function printReport(report) {
 
 function printEcho(report) {
   const { echo } = report;
-  console.log(`\nEcho round trips, pipelined (${report.processPlacement})`);
+  const masks = report.wskitBufferutil;
+  console.log(
+    `\nEcho round trips, pipelined (${report.processPlacement}; wskit masks with ` +
+      `${masks.length === 1 ? (masks[0] ? 'bufferutil' : 'WebAssembly SIMD') : 'mixed kernels'})`,
+  );
   const rows = [];
   for (const r of echo.results) {
     const tcp = echo.results.find(
@@ -980,6 +988,19 @@ function printMemory(report) {
       ['l', 'l', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
+  const pair = (kind) => {
+    const m = memory.find((x) => x.kind === kind);
+    return m?.server && m?.client ? m.server.heapPlusExternal + m.client.heapPlusExternal : null;
+  };
+  const wskit = pair('wskit');
+  const ws = pair('ws');
+  const tcp = pair('tcp');
+  if (wskit !== null && ws !== null)
+    console.log(
+      `per client+server pair (heap+external): wskit ${fmt(wskit, 2)} KiB, ws ${fmt(ws, 2)} KiB, ` +
+        `wskit / ws ${fmt(wskit / ws, 2)}×` +
+        (tcp === null ? '' : `; two bare TCP sockets ${fmt(tcp, 2)} KiB`),
+    );
 }
 
 // -- main ---------------------------------------------------------------------------------------
@@ -1051,6 +1072,7 @@ async function runAll(started, loadAtStart, snapshot) {
     deflateMemory,
     engine,
     scale,
+    wskitBufferutil: [...wskitMasks],
     errors,
   };
   printReport(report);
