@@ -738,7 +738,8 @@ function table(headers, rows, align) {
 }
 
 function printReport(report) {
-  const { echo, deflate, memory, deflateMemory, engine, scale } = report;
+  const { echo, deflate, memory, deflateMemory, engine } = report;
+  const scale = report.scaleConnections;
   const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(
     `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} ` +
@@ -1071,7 +1072,7 @@ async function runAll(started, loadAtStart, snapshot) {
     memory,
     deflateMemory,
     engine,
-    scale,
+    scaleConnections: scale,
     wskitBufferutil: [...wskitMasks],
     errors,
   };
