@@ -3,7 +3,7 @@
 //   server <kind> [deflate]                      only the server (split placement)
 //   client <kind> [deflate]                      only the client (split placement)
 // `deflate`: both ends use permessage-deflate (lib/endpoints.mjs: DEFLATE) and insist on it.
-// It sends { ready, port? } once listening, then answers the parent's requests:
+// It sends { ready, port?, bufferutil } once listening (bufferutil: whether ws masks natively), then answers the parent's requests:
 //   { cmd: 'echo', port?, ...job }  one measurement (lib/endpoints.mjs: runEchoClient), answered
 //                                   with { seconds, cpu, extensions }; `port` defaults to the
 //                                   local server
@@ -11,7 +11,8 @@
 //   { cmd: 'connection' }           the server's last connection: { connection: { extensions,
 //                                   bytesRead, bytesWritten } or null }
 // A socket error on the server side is reported as { error } (an echo server should see none).
-import { runEchoClient, startEchoServer } from './lib/endpoints.mjs';
+import { runEchoClient, startEchoServer, wsUsesBufferutil } from './lib/endpoints.mjs';
+import { importWskitModule } from './lib/wskit.mjs';
 
 const [mode, first, ...rest] = process.argv.slice(2);
 const deflate = rest.includes('deflate');
@@ -44,4 +45,6 @@ process.on('message', async (request) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
-process.send({ ready: true, port: server?.port });
+// Whether wskit's Node platform masks with bufferutil here (it loads it when installed).
+const wskitBufferutil = await (await importWskitModule('node/node-platform.js')).bufferutilReady;
+process.send({ ready: true, port: server?.port, bufferutil: wsUsesBufferutil(), wskitBufferutil });

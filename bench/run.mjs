@@ -36,11 +36,13 @@
 // a child that crashes, a connection that fails or hangs, and in the compressed parts an end that
 // did not agree to permessage-deflate or messages that did not travel compressed); 2 for an
 // unknown BENCH_ONLY part.
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { formatEngineBench } from './engine.mjs';
 import { Child } from './lib/child.mjs';
 import { DEFLATE } from './lib/endpoints.mjs';
 import { snapshotWskit } from './lib/wskit.mjs';
@@ -60,7 +62,7 @@ const DEFLATE_MESSAGES = positiveInt(
 );
 const SPLIT = env.BENCH_SPLIT === '1';
 const PROGRESS = process.stderr.isTTY;
-const PARTS = ['echo', 'deflate', 'memory', 'deflate-memory'];
+const PARTS = ['echo', 'engine', 'deflate', 'memory', 'scale', 'deflate-memory'];
 const ONLY = (env.BENCH_ONLY ?? '')
   .split(',')
   .map((part) => part.trim())
@@ -81,12 +83,48 @@ const SIZES = [
   { label: '1 MiB', size: 1024 * 1024, window: 4, count: 60 },
 ];
 const TYPES = ['binary', 'text'];
+// `ws` runs with its optional native addon `bufferutil` (a dev dependency here), as production
+// deployments install it, and as installed by default without it (WS_NO_BUFFER_UTIL=1 in its
+// child process, which ws honours). Each child reports which one ws really used, and a pairing
+// whose ws did not run as labelled fails.
+const NO_BUFFERUTIL = { WS_NO_BUFFER_UTIL: '1' };
 const PAIRINGS = [
   { key: 'wskit-wskit', label: 'wskit ↔ wskit', client: 'wskit', server: 'wskit' },
-  { key: 'ws-ws', label: 'ws ↔ ws', client: 'ws', server: 'ws' },
-  { key: 'wskit-ws', label: 'wskit client → ws server', client: 'wskit', server: 'ws' },
-  { key: 'ws-wskit', label: 'ws client → wskit server', client: 'ws', server: 'wskit' },
+  {
+    key: 'wsb-wsb',
+    label: 'ws+bufferutil ↔ ws+bufferutil',
+    client: 'ws',
+    server: 'ws',
+    bufferutil: true,
+  },
+  {
+    key: 'ws-ws',
+    label: 'ws ↔ ws (no bufferutil)',
+    client: 'ws',
+    server: 'ws',
+    bufferutil: false,
+    env: NO_BUFFERUTIL,
+  },
+  {
+    key: 'wskit-wsb',
+    label: 'wskit client → ws+bufferutil server',
+    client: 'wskit',
+    server: 'ws',
+    bufferutil: true,
+  },
+  {
+    key: 'wsb-wskit',
+    label: 'ws+bufferutil client → wskit server',
+    client: 'ws',
+    server: 'wskit',
+    bufferutil: true,
+  },
   { key: 'tcp', label: 'raw TCP (ceiling)', client: 'tcp', server: 'tcp' },
+];
+/** The ws configurations wskit ↔ wskit is compared with in the ratio tables. */
+const RATIO_BASES = [
+  { key: 'wsb-wsb', label: 'ws+bufferutil' },
+  { key: 'ws-ws', label: 'ws (no bufferutil)' },
 ];
 const MEMORY_KINDS = ['wskit', 'ws', 'tcp'];
 
@@ -97,7 +135,8 @@ const DEFLATE_SIZES = [
   { label: '16 KiB', size: 16 * 1024, type: 'json', window: 16, count: 600 },
   { label: '1 MiB', size: 1024 * 1024, type: 'log', window: 4, count: 10 },
 ];
-const DEFLATE_PAIRINGS = PAIRINGS.filter((p) => p.key !== 'tcp');
+// Compressed: zlib dominates, so ws runs only with bufferutil (its production configuration).
+const DEFLATE_PAIRINGS = PAIRINGS.filter((p) => p.key !== 'tcp' && p.key !== 'ws-ws');
 /** Below this payload / wire bytes ratio, messages did not travel compressed (payloads: ~5-7). */
 const MIN_WIRE_RATIO = 2;
 // Memory after compressed traffic: every client keeps this many messages in flight.
@@ -152,16 +191,28 @@ function echoCases(sizes, types) {
   return cases;
 }
 
+/** Whether wskit used bufferutil, as each echo child that ran wskit reported it. */
+const wskitMasks = new Set();
+
 /** Starts the echo children of `suite`; returns { endsOf(pairing) => { client, server }, stop }. */
 async function startEchoChildren(suite) {
   const children = [];
   const extra = suite.deflate ? ['deflate'] : [];
-  const start = async (...args) => {
-    const child = await Child.start(`echo ${args.join(' ')}`, 'echo-child.mjs', [
-      ...args,
-      ...extra,
-    ]);
+  const start = async (p, ...args) => {
+    const child = await Child.start(
+      `echo ${args.join(' ')}${p.env ? ' (no bufferutil)' : ''}`,
+      'echo-child.mjs',
+      [...args, ...extra],
+      [],
+      p.env ?? {},
+    );
     children.push(child);
+    if (p.client === 'wskit' || p.server === 'wskit') wskitMasks.add(child.ready.wskitBufferutil);
+    const usesWs = p.client === 'ws' || p.server === 'ws';
+    if (usesWs && child.ready.bufferutil !== p.bufferutil)
+      throw new Error(
+        `${p.label}: ws ${child.ready.bufferutil ? 'uses' : 'does not use'} bufferutil in its child`,
+      );
     return child;
   };
   const stop = () => Promise.all(children.map((c) => c.stop()));
@@ -169,12 +220,15 @@ async function startEchoChildren(suite) {
   try {
     for (const p of suite.pairings) {
       if (SPLIT) {
-        const server = ends.get(`server ${p.server}`) ?? (await start('server', p.server));
-        const client = ends.get(`client ${p.client}`) ?? (await start('client', p.client));
-        ends.set(`server ${p.server}`, server).set(`client ${p.client}`, client);
+        const variant = p.env ? ' plain' : '';
+        const serverKey = `server ${p.server}${variant}`;
+        const clientKey = `client ${p.client}${variant}`;
+        const server = ends.get(serverKey) ?? (await start(p, 'server', p.server));
+        const client = ends.get(clientKey) ?? (await start(p, 'client', p.client));
+        ends.set(serverKey, server).set(clientKey, client);
         ends.set(p.key, { client, server });
       } else {
-        const child = await start('pair', p.client, p.server);
+        const child = await start(p, 'pair', p.client, p.server);
         ends.set(p.key, { client: child, server: child });
       }
     }
@@ -323,19 +377,23 @@ function summarizeEcho(cases, runs, pairings) {
       });
     }
   }
-  const ratios = cases.map((c) => {
+  const ratios = cases.flatMap((c) => {
     const find = (key) =>
       results.find((r) => r.size === c.size && r.type === c.type && r.pairing === key)?.median;
     const wskit = find('wskit-wskit');
-    const ws = find('ws-ws');
-    return {
-      size: c.size,
-      sizeLabel: c.label,
-      type: c.type,
-      // Both above 1 when wskit is better: msg/s wskit / ws, and CPU per message ws / wskit.
-      throughput: wskit && ws ? wskit.messagesPerSecond / ws.messagesPerSecond : null,
-      cpuEfficiency: wskit && ws ? ws.cpuMicrosPerMessage / wskit.cpuMicrosPerMessage : null,
-    };
+    return RATIO_BASES.filter((b) => pairings.some((p) => p.key === b.key)).map((b) => {
+      const ws = find(b.key);
+      return {
+        size: c.size,
+        sizeLabel: c.label,
+        type: c.type,
+        against: b.key,
+        againstLabel: b.label,
+        // Both above 1 when wskit is better: msg/s wskit / ws, and CPU per message ws / wskit.
+        throughput: wskit && ws ? wskit.messagesPerSecond / ws.messagesPerSecond : null,
+        cpuEfficiency: wskit && ws ? ws.cpuMicrosPerMessage / wskit.cpuMicrosPerMessage : null,
+      };
+    });
   });
   return { results, ratios };
 }
@@ -421,6 +479,163 @@ async function runMemory() {
       reps: runs[kind],
     };
   });
+}
+
+// -- engine micro-benchmarks --------------------------------------------------------------------
+
+/** bench/engine.mjs in a child process of its own (JSON on its stdout). */
+function runEngine() {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [fileURLToPath(new URL('engine.mjs', import.meta.url)), '--json'],
+      { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`engine.mjs: ${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout));
+      },
+    );
+  });
+}
+
+// -- scale: 10,000 connections to one server process -------------------------------------------
+
+const SCALE_CONNS = positiveInt(env.BENCH_SCALE_CONNS, QUICK ? 500 : 10_000);
+const SCALE_KINDS = ['wskit', 'ws'];
+const BROADCAST_SIZES = [64, 16 * 1024];
+const BROADCAST_REPS = QUICK ? 1 : 5;
+/** Open files each side needs: its sockets and some to spare. */
+const SCALE_FILE_LIMIT = Math.min(20_000, SCALE_CONNS + 1000);
+
+async function scaleOnce(kind) {
+  const server = await Child.start(
+    `${kind} scale server`,
+    'scale.mjs',
+    ['server', kind],
+    ['--expose-gc'],
+    {},
+    SCALE_FILE_LIMIT,
+  );
+  let client = null;
+  try {
+    client = await Child.start(
+      `${kind} scale clients`,
+      'scale.mjs',
+      ['client', kind, String(server.ready.port)],
+      ['--expose-gc'],
+      {},
+      SCALE_FILE_LIMIT,
+    );
+    const before = await server.request({ cmd: 'baseline' });
+    const [opened, accepted] = await Promise.all([
+      client.request({ cmd: 'open', count: SCALE_CONNS }),
+      server.request({ cmd: 'wait', count: SCALE_CONNS }),
+    ]);
+    const kib = (field) => (accepted.memory[field] - before.memory[field]) / SCALE_CONNS / 1024;
+    const broadcasts = [];
+    for (const size of BROADCAST_SIZES) {
+      const runs = [];
+      for (let rep = 0; rep < BROADCAST_REPS; rep++) {
+        const arrived = client.request({ cmd: 'expect', count: SCALE_CONNS });
+        const sent = await server.request({ cmd: 'broadcast', size });
+        const { lastArrival } = await arrived;
+        runs.push({ ...sent, allArrivedMs: lastArrival - sent.start });
+      }
+      broadcasts.push({
+        size,
+        syncMs: median(runs.map((r) => r.syncMs)),
+        cpuMs: median(runs.map((r) => r.cpuMicros)) / 1000,
+        allArrivedMs: median(runs.map((r) => r.allArrivedMs)),
+        runs,
+      });
+    }
+    for (const child of [server, client])
+      while (child.errors.length > 0) recordError(`scale ${kind}`, child.errors.shift());
+    return {
+      kind,
+      connections: SCALE_CONNS,
+      openMs: opened.openMs,
+      acceptMs: accepted.acceptMs,
+      serverPerConnectionKiB: {
+        heapPlusExternal: kib('heapUsed') + kib('external'),
+        heapUsed: kib('heapUsed'),
+        external: kib('external'),
+        rss: kib('rss'),
+      },
+      broadcasts,
+    };
+  } finally {
+    await client?.stop();
+    await server.stop();
+  }
+}
+
+async function runScale() {
+  const results = [];
+  for (const kind of SCALE_KINDS) {
+    const what = `scale: ${SCALE_CONNS} ${kind} connections`;
+    if (PROGRESS) process.stderr.write(`\r${what}`.padEnd(72));
+    else console.error(what);
+    try {
+      results.push(await scaleOnce(kind));
+    } catch (error) {
+      recordError(`scale ${kind}`, error);
+      results.push({ kind, failed: true });
+    }
+  }
+  if (PROGRESS) process.stderr.write(`\r${' '.repeat(72)}\r`);
+  return results;
+}
+
+function printScale(results) {
+  const first = results.find((r) => !r.failed);
+  console.log(
+    `\nScale: ${first?.connections ?? SCALE_CONNS} connections to one server process (ws clients ` +
+      'in a second process; file limit raised for the benchmark processes only)',
+  );
+  const rows = results.map((r) =>
+    r.failed
+      ? [r.kind, 'FAILED', '-', '-', '-', ...BROADCAST_SIZES.flatMap(() => ['-', '-', '-'])]
+      : [
+          r.kind,
+          fmt(r.openMs / 1000, 2),
+          fmt(r.acceptMs / 1000, 2),
+          fmt(r.serverPerConnectionKiB.heapPlusExternal, 2),
+          fmt(r.serverPerConnectionKiB.rss, 1),
+          ...r.broadcasts.flatMap((b) => [
+            fmt(b.syncMs, 1),
+            fmt(b.cpuMs, 1),
+            fmt(b.allArrivedMs, 1),
+          ]),
+        ],
+  );
+  console.log(
+    table(
+      [
+        'server',
+        'open s',
+        'accept s',
+        'KiB/conn heap+ext',
+        'KiB/conn rss',
+        ...BROADCAST_SIZES.flatMap((size) => {
+          const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+          return [`${label} call ms`, `${label} CPU ms`, `${label} all in ms`];
+        }),
+      ],
+      rows,
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
+  );
+  console.log(
+    [
+      'open s: the clients opening every connection (250 at a time); accept s: first to last',
+      'connection accepted by the server. KiB/conn: server memory per connection after GC.',
+      'Broadcast of one binary message to every client, median of the repetitions: wskit',
+      '`server.broadcast(data)` (one frame encoded once), ws `for (const c of wss.clients)',
+      'c.send(data)`; call ms: the synchronous call, CPU ms: its CPU time, all in ms: until the last',
+      'client had it.',
+    ].join('\n'),
+  );
 }
 
 // -- memory after compressed traffic -------------------------------------------------------------
@@ -524,10 +739,12 @@ function table(headers, rows, align) {
 }
 
 function printReport(report) {
-  const { echo, deflate, memory, deflateMemory } = report;
+  const { echo, deflate, memory, deflateMemory, engine } = report;
+  const scale = report.scaleConnections;
   const load = (l) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(
-    `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} · node ${report.node} · ` +
+    `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} ` +
+      `(bufferutil ${report.versions.bufferutil}) · node ${report.node} · ` +
       `${report.cpu.model} × ${report.cpu.cores} · ` +
       `${report.reps} rep(s), median` +
       (report.quick ? ' · QUICK: smoke run, the numbers mean nothing' : ''),
@@ -542,8 +759,10 @@ function printReport(report) {
     );
 
   if (echo.results.length > 0) printEcho(report);
+  if (engine) console.log(`\n${formatEngineBench(engine)}`);
   if (deflate.results.length > 0) printDeflate(report);
   if (memory.length > 0) printMemory(report);
+  if (scale) printScale(scale);
   if (deflateMemory.length > 0) printDeflateMemory(report);
   console.log(
     [
@@ -561,7 +780,11 @@ function printReport(report) {
 
 function printEcho(report) {
   const { echo } = report;
-  console.log(`\nEcho round trips, pipelined (${report.processPlacement})`);
+  const masks = report.wskitBufferutil;
+  console.log(
+    `\nEcho round trips, pipelined (${report.processPlacement}; wskit masks with ` +
+      `${masks.length === 1 ? (masks[0] ? 'bufferutil' : 'WebAssembly SIMD') : 'mixed kernels'})`,
+  );
   const rows = [];
   for (const r of echo.results) {
     const tcp = echo.results.find(
@@ -600,22 +823,25 @@ function printEcho(report) {
     ),
   );
 
-  console.log('\nwskit ↔ wskit vs ws ↔ ws (above 1: wskit is better)');
-  const ratioOf = (size, type) => echo.ratios.find((x) => x.size === size && x.type === type);
   const times = (x) => (x ? `${fmt(x, 2)}×` : '-');
-  console.log(
-    table(
-      ['size', ...TYPES.flatMap((t) => [`${t} msg/s`, `${t} CPU`])],
-      SIZES.map((s) => [
-        s.label,
-        ...TYPES.flatMap((t) => [
-          times(ratioOf(s.size, t)?.throughput),
-          times(ratioOf(s.size, t)?.cpuEfficiency),
+  for (const base of RATIO_BASES) {
+    console.log(`\nwskit ↔ wskit vs ${base.label} ↔ same (above 1: wskit is better)`);
+    const ratioOf = (size, type) =>
+      echo.ratios.find((x) => x.size === size && x.type === type && x.against === base.key);
+    console.log(
+      table(
+        ['size', ...TYPES.flatMap((t) => [`${t} msg/s`, `${t} CPU`])],
+        SIZES.map((s) => [
+          s.label,
+          ...TYPES.flatMap((t) => [
+            times(ratioOf(s.size, t)?.throughput),
+            times(ratioOf(s.size, t)?.cpuEfficiency),
+          ]),
         ]),
-      ]),
-      ['l', 'r', 'r', 'r', 'r'],
-    ),
-  );
+        ['l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+  }
 }
 
 function printDeflate(report) {
@@ -660,7 +886,7 @@ function printDeflate(report) {
       ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
-  console.log('\ncompressed: wskit ↔ wskit vs ws ↔ ws (above 1: wskit is better)');
+  console.log('\ncompressed: wskit ↔ wskit vs ws+bufferutil ↔ same (above 1: wskit is better)');
   const times = (x) => (x ? `${fmt(x, 2)}×` : '-');
   console.log(
     table(
@@ -764,6 +990,19 @@ function printMemory(report) {
       ['l', 'l', 'r', 'r', 'r', 'r', 'r'],
     ),
   );
+  const pair = (kind) => {
+    const m = memory.find((x) => x.kind === kind);
+    return m?.server && m?.client ? m.server.heapPlusExternal + m.client.heapPlusExternal : null;
+  };
+  const wskit = pair('wskit');
+  const ws = pair('ws');
+  const tcp = pair('tcp');
+  if (wskit !== null && ws !== null)
+    console.log(
+      `per client+server pair (heap+external): wskit ${fmt(wskit, 2)} KiB, ws ${fmt(ws, 2)} KiB, ` +
+        `wskit / ws ${fmt(wskit / ws, 2)}×` +
+        (tcp === null ? '' : `; two bare TCP sockets ${fmt(tcp, 2)} KiB`),
+    );
 }
 
 // -- main ---------------------------------------------------------------------------------------
@@ -784,8 +1023,10 @@ async function runAll(started, loadAtStart, snapshot) {
   const empty = { echo: { results: [], ratios: [] }, deflate: { results: [], ratios: [] } };
   const parts = [
     ['echo', 'echo benchmark', () => runEcho(ECHO_SUITES.echo), empty.echo],
+    ['engine', 'engine micro-benchmarks', runEngine, null],
     ['deflate', 'compressed echo benchmark', () => runEcho(ECHO_SUITES.deflate), empty.deflate],
     ['memory', 'memory benchmark', runMemory, []],
+    ['scale', 'scale benchmark', runScale, null],
     ['deflate-memory', 'memory benchmark under compressed traffic', runDeflateMemory, []],
   ];
   const results = {};
@@ -801,7 +1042,7 @@ async function runAll(started, loadAtStart, snapshot) {
     }
     partSeconds[part] = (Date.now() - t0) / 1000;
   }
-  const { echo, deflate, memory } = results;
+  const { echo, deflate, memory, engine, scale } = results;
   const deflateMemory = results['deflate-memory'];
   const cpus = os.cpus();
   const report = {
@@ -812,6 +1053,7 @@ async function runAll(started, loadAtStart, snapshot) {
     versions: {
       wskit: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
       ws: createRequire(import.meta.url)('ws/package.json').version,
+      bufferutil: createRequire(import.meta.url)('bufferutil/package.json').version,
     },
     wskitBuiltAt: snapshot.builtAt,
     v8: process.versions.v8,
@@ -830,6 +1072,9 @@ async function runAll(started, loadAtStart, snapshot) {
     deflate,
     memory,
     deflateMemory,
+    engine,
+    scaleConnections: scale,
+    wskitBufferutil: [...wskitMasks],
     errors,
   };
   printReport(report);

@@ -7,9 +7,22 @@ import { fileURLToPath } from 'node:url';
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 
 export class Child {
-  /** Starts `bench/<script>` with `args`; resolves with the child once it is ready. */
-  static async start(name, script, args = [], execArgv = []) {
-    const child = new Child(name, fork(`${benchDir}${script}`, args, { execArgv }));
+  /**
+   * Starts `bench/<script>` with `args` (and `env` added to ours; with `fileLimit`, its open-file
+   * limit raised to that); resolves with the child once it is ready. */
+  static async start(name, script, args = [], execArgv = [], env = {}, fileLimit = 0) {
+    const options = { execArgv, env: { ...process.env, ...env } };
+    if (fileLimit > 0) {
+      // Through a shell that raises its file limit, then becomes node (the IPC channel is kept).
+      options.execPath = '/bin/sh';
+      options.execArgv = [
+        '-c',
+        `ulimit -n ${fileLimit} && exec "$0" "$@"`,
+        process.execPath,
+        ...execArgv,
+      ];
+    }
+    const child = new Child(name, fork(`${benchDir}${script}`, args, options));
     child.ready = await child.#readyPromise;
     return child;
   }

@@ -8,7 +8,9 @@
 // if it is not permessage-deflate), and the server counts the bytes on the wire of its last
 // connection, so that the parent can check that messages really travelled compressed.
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import net from 'node:net';
+import path from 'node:path';
 import { buildRing, echoChecker, streamChecker } from './payloads.mjs';
 import { importWskit } from './wskit.mjs';
 
@@ -36,6 +38,18 @@ export function checkExtensions(extensions, deflate, who) {
   if (deflate && !agreed)
     throw new Error(`${who}: permessage-deflate not agreed (extensions "${extensions}")`);
   if (!deflate && extensions !== '') throw new Error(`${who}: extension "${extensions}" in use`);
+}
+
+/**
+ * Whether `ws`, as loaded in this process, masks with the native `bufferutil` addon: ws loads it
+ * unless WS_NO_BUFFER_UTIL is set, and falls back to its JavaScript loop when it cannot. Read from
+ * ws's own buffer-util module (by file, since ws's exports hide it), so it is what ws really does.
+ */
+export function wsUsesBufferutil() {
+  const require = createRequire(import.meta.url);
+  const wsDir = path.dirname(require.resolve('ws/package.json'));
+  const { mask } = require(path.join(wsDir, 'lib', 'buffer-util.js'));
+  return mask.toString().includes('bufferUtil');
 }
 
 /** Payload rings, built once per process for each size, type and window. */

@@ -8,13 +8,13 @@
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,6 +24,12 @@ const distEsm = fileURLToPath(new URL('../../dist/esm/', import.meta.url));
 /** The wskit module: the run's snapshot when there is one, else dist/esm/index.js. */
 export function importWskit() {
   return import(process.env.WSKIT_BENCH_DIST ?? pathToFileURL(`${distEsm}index.js`).href);
+}
+
+/** A module of wskit's dist/esm tree by its path there (`protocol/index.js`), snapshot or not. */
+export function importWskitModule(relative) {
+  const base = process.env.WSKIT_BENCH_DIST ?? pathToFileURL(`${distEsm}index.js`).href;
+  return import(new URL(relative, base).href);
 }
 
 /** Files under `dir` with their sizes and modification times, or null if `dir` is missing. */
@@ -49,7 +55,12 @@ function signature(dir) {
  */
 export async function snapshotWskit(waitMs = 120_000) {
   const index = path.join(distEsm, 'index.js');
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'wskit-bench-'));
+  // Inside the checkout (bench/results/, git-ignored), not the system's temporary directory, so
+  // that the copy resolves packages as an installed wskit would: from this project's
+  // node_modules. Optional ones matter: the Node platform loads `bufferutil` when it is there.
+  const results = fileURLToPath(new URL('../results/', import.meta.url));
+  mkdirSync(results, { recursive: true });
+  const directory = mkdtempSync(path.join(results, 'wskit-dist-'));
   const remove = () => rmSync(directory, { recursive: true, force: true });
   // dist/esm is ES modules because of the package's "type": "module"; the copy needs its own.
   writeFileSync(path.join(directory, 'package.json'), '{ "type": "module" }\n');

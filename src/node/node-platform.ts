@@ -1,12 +1,89 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { createHash, randomFillSync } from 'node:crypto';
+import type { MaskKernel } from '../protocol/mask.js';
+import { wasmMask } from '../protocol/mask-wasm.js';
 import type { Platform } from '../protocol/platform.js';
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
-/** The engine's platform on Node: pooled `Buffer`s, SIMD UTF-8 checks, native SHA-1. */
+/** `bufferutil`'s native `mask(source, mask, output, offset, length)`. */
+type NativeMask = (
+  source: Buffer,
+  mask: Buffer,
+  output: Buffer,
+  offset: number,
+  length: number,
+) => void;
+
+/** Below this many bytes a call into the addon costs more than it saves. */
+const NATIVE_MIN = 128;
+
+let nativeMask: NativeMask | null = null;
+
+/**
+ * Loads the optional `bufferutil` addon where the application has installed it (it is never a
+ * dependency of wskit). Its native mask is used only if the native build loaded: bufferutil falls
+ * back to JavaScript without one, and the WebAssembly kernel is faster than that fallback. Until
+ * the import settles (and without the addon) masking goes through the WebAssembly kernel.
+ */
+function loadBufferutil(): Promise<boolean> {
+  // A variable specifier: bundlers and the type checker leave the optional module alone.
+  const specifier = 'bufferutil';
+  return import(specifier).then(
+    (module: { default?: { mask?: unknown }; mask?: unknown }) => {
+      const mask = module.default?.mask ?? module.mask;
+      if (
+        typeof mask !== 'function' ||
+        !/\[native code\]/.test(Function.prototype.toString.call(mask))
+      )
+        return false;
+      nativeMask = mask as NativeMask;
+      return true;
+    },
+    () => false,
+  );
+}
+
+/** Settles once the optional `bufferutil` addon is loaded (true) or known to be unavailable. */
+export const bufferutilReady: Promise<boolean> = loadBufferutil();
+
+/** Masking with bufferutil when it is installed, else the WebAssembly SIMD kernel. */
+const nodeMask: MaskKernel = (
+  source,
+  sourceOffset,
+  target,
+  targetOffset,
+  length,
+  mask,
+  maskOffset,
+) => {
+  const native = nativeMask;
+  if (native === null || length < NATIVE_MIN) {
+    wasmMask(source, sourceOffset, target, targetOffset, length, mask, maskOffset);
+    return;
+  }
+  // bufferutil reads its source and mask from their first byte, and asserts that every
+  // argument is a Buffer.
+  const from =
+    sourceOffset === 0 && source.length === length
+      ? source
+      : source.subarray(sourceOffset, sourceOffset + length);
+  const key =
+    maskOffset === 0 && mask.length === 4 ? mask : mask.subarray(maskOffset, maskOffset + 4);
+  native(asBuffer(from), asBuffer(key), asBuffer(target), targetOffset, length);
+};
+
+/** Whether masking uses the native `bufferutil` addon (it loads asynchronously, if installed). */
+export function usesBufferutil(): boolean {
+  return nativeMask !== null;
+}
+
+/**
+ * The engine's platform on Node: pooled `Buffer`s, SIMD UTF-8 checks, native SHA-1, masking with
+ * `bufferutil` when the application has it installed and WebAssembly SIMD otherwise.
+ */
 export const nodePlatform: Platform = {
   isUtf8: (bytes) => isUtf8(bytes),
   alloc: (size) => Buffer.allocUnsafe(size),
@@ -18,4 +95,5 @@ export const nodePlatform: Platform = {
     randomFillSync(target);
   },
   sha1Base64: (text) => createHash('sha1').update(text, 'latin1').digest('base64'),
+  mask: nodeMask,
 };

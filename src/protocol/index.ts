@@ -59,7 +59,8 @@ export {
   RequestHeadError,
 } from './http-head-parser.js';
 export { isToken, isValidHeaderValue, listHasToken, splitList } from './http-tokens.js';
-export { applyMask, MaskKeyPool } from './mask.js';
+export { applyMask, type MaskKernel, MaskKeyPool } from './mask.js';
+export { wasmMask } from './mask-wasm.js';
 export { isControlOpcode, Opcode } from './opcodes.js';
 export { type Platform, portablePlatform } from './platform.js';
 export { sha1Base64Portable } from './sha1.js';

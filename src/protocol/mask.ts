@@ -1,5 +1,21 @@
 import type { Platform } from './platform.js';
 
+/**
+ * XORs `length` bytes of `source` from `sourceOffset` with the 4-byte `mask` at `maskOffset`
+ * (RFC 6455 section 5.3; the mask's first byte applies to the first byte) into `target` at
+ * `targetOffset`. Source and target may be the same bytes (unmasking in place) but must not
+ * otherwise overlap. A platform may supply a faster one ({@link Platform.mask}).
+ */
+export type MaskKernel = (
+  source: Uint8Array,
+  sourceOffset: number,
+  target: Uint8Array,
+  targetOffset: number,
+  length: number,
+  mask: Uint8Array,
+  maskOffset: number,
+) => void;
+
 const scratch = new Uint8Array(4);
 const scratchWord = new Int32Array(scratch.buffer);
 

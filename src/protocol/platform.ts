@@ -1,3 +1,5 @@
+import type { MaskKernel } from './mask.js';
+import { wasmMask } from './mask-wasm.js';
 import { sha1Base64Portable } from './sha1.js';
 import { isUtf8Portable, type Utf8Check } from './utf8.js';
 
@@ -22,12 +24,20 @@ export interface Platform {
   randomFill(target: Uint8Array): void;
   /** SHA-1 of an ASCII string, in base64 (`Sec-WebSocket-Accept`). */
   sha1Base64(text: string): string;
+  /**
+   * Masking and unmasking (RFC 6455 section 5.3); without it the engine uses the portable
+   * 32-bit JavaScript loop, `applyMask`.
+   */
+  mask?: MaskKernel;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** A platform built only on web-standard globals; works in browsers, Deno, Bun and Node. */
+/**
+ * A platform built only on web-standard globals (WebAssembly SIMD masking where the runtime has it);
+ * works in browsers, Deno, Bun and Node.
+ */
 export const portablePlatform: Platform = {
   isUtf8: isUtf8Portable,
   alloc: (size) => new Uint8Array(size),
@@ -50,4 +60,5 @@ export const portablePlatform: Platform = {
     }
   },
   sha1Base64: sha1Base64Portable,
+  mask: wasmMask,
 };

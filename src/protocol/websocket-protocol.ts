@@ -10,7 +10,7 @@ import {
 import type { MessageCompressor } from './extensions/message-compressor.js';
 import { frameHeaderSize, MAX_CONTROL_PAYLOAD, writeFrameHeader } from './frame-header.js';
 import { FrameParser, type FrameSink } from './frame-parser.js';
-import { applyMask, MaskKeyPool } from './mask.js';
+import { applyMask, type MaskKernel, MaskKeyPool } from './mask.js';
 import { Opcode } from './opcodes.js';
 import { type Platform, portablePlatform } from './platform.js';
 import { Utf8Validator } from './utf8.js';
@@ -72,12 +72,13 @@ const COPY_LIMIT = 32 * 1024;
 /** Frames waiting behind a decompression before the transport is asked to stop reading. */
 const BACKLOG_PAUSE = 64;
 
-/** A frame that arrived while an earlier message was still being decompressed. */
+/** A message or control frame that arrived while an earlier message was being decompressed. */
 interface InboundFrame {
-  fin: boolean;
-  rsv1: boolean;
   opcode: number;
+  compressed: boolean;
   payload: Uint8Array;
+  /** Text whose UTF-8 was already checked as it arrived. */
+  validated: boolean;
 }
 
 /** An outgoing frame held back behind a compression, to keep order. */
@@ -102,20 +103,19 @@ export class WebSocketProtocol implements FrameSink {
   private readonly sink: ProtocolSink;
   private readonly parser: FrameParser;
   private readonly masks: MaskKeyPool | null;
-  private readonly utf8: Utf8Validator;
   private readonly maxPayload: number;
   private readonly compressor: MessageCompressor | null;
 
-  private fragmentCompressed = false;
+  /** Checks text arriving in pieces; made for the first such message (idle connections have none). */
+  private utf8: Utf8Validator | null = null;
+  /** The validator has seen bytes of the text message now arriving. */
+  private utf8Open = false;
   private inboundBusy = false;
-  private backlog: InboundFrame[] = [];
+  private backlog: InboundFrame[] | null = null;
   private paused = false;
   private outQueue: OutboundFrame[] | null = null;
   private compressing = false;
 
-  private fragments: Uint8Array[] = [];
-  private fragmentBytes = 0;
-  private fragmentBinary = false;
   private sendingFragmented = false;
 
   private _closeSent = false;
@@ -142,7 +142,6 @@ export class WebSocketProtocol implements FrameSink {
     // RFC 7692 section 6: RSV1 marks a compressed message once the extension is agreed.
     this.parser.rsv1Allowed = this.compressor !== null;
     this.masks = this.role === 'client' ? MaskKeyPool.for(this.platform) : null;
-    this.utf8 = new Utf8Validator(this.platform.isUtf8);
   }
 
   /** This side has sent its close frame: no data frame may follow (RFC 6455 section 5.5.1). */
@@ -316,73 +315,72 @@ export class WebSocketProtocol implements FrameSink {
 
   // -- FrameSink ------------------------------------------------------------------------------
 
-  /** @internal the frame parser's callback. */
-  onFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): void {
-    if (this.inboundBusy) {
-      // Keep order: everything after a message being decompressed waits for it.
-      this.backlog.push({ fin, rsv1, opcode, payload });
-      if (this.backlog.length === BACKLOG_PAUSE && !this.paused && this.sink.pause) {
-        this.paused = true;
-        this.sink.pause();
-      }
-      return;
+  /** @internal the frame parser's callback: a whole data message. */
+  onMessage(opcode: number, compressed: boolean, payload: Uint8Array, streamed: boolean): void {
+    let validated = false;
+    if (streamed && !compressed && opcode === Opcode.Text) {
+      // Every byte went through onMessageData: only a code point left open remains to refuse.
+      validated = true;
+      const open = this.utf8Open && !this.utf8!.complete;
+      this.utf8Open = false;
+      if (open)
+        return this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
     }
-    this.handleFrame(fin, rsv1, opcode, payload);
+    if (this.inboundBusy) return this.hold({ opcode, compressed, payload, validated });
+    this.handleMessage(opcode, compressed, payload, validated);
   }
 
-  private handleFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Uint8Array): void {
+  /** @internal the frame parser's callback: payload bytes of a message still arriving. */
+  onMessageData(bytes: Uint8Array, opcode: number, compressed: boolean): void {
+    if (compressed || opcode !== Opcode.Text) return;
+    // RFC 6455 section 8.1: invalid UTF-8 fails the connection, here at the chunk that carries
+    // it rather than when the message completes.
+    let utf8 = this.utf8;
+    if (utf8 === null) {
+      utf8 = new Utf8Validator(this.platform.isUtf8);
+      this.utf8 = utf8;
+    }
+    if (!this.utf8Open) {
+      utf8.reset();
+      this.utf8Open = true;
+    }
+    if (!utf8.push(bytes)) this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+  }
+
+  /** @internal the frame parser's callback: a control frame. */
+  onControl(opcode: number, payload: Uint8Array): void {
+    if (this.inboundBusy)
+      return this.hold({ opcode, compressed: false, payload, validated: false });
+    this.handleControl(opcode, payload);
+  }
+
+  /** Keeps order: everything after a message being decompressed waits for it. */
+  private hold(frame: InboundFrame): void {
+    const backlog = this.backlog ?? [];
+    this.backlog = backlog;
+    backlog.push(frame);
+    if (backlog.length === BACKLOG_PAUSE && !this.paused && this.sink.pause) {
+      this.paused = true;
+      this.sink.pause();
+    }
+  }
+
+  private handleMessage(
+    opcode: number,
+    compressed: boolean,
+    payload: Uint8Array,
+    validated: boolean,
+  ): void {
+    const binary = opcode === Opcode.Binary;
+    if (compressed) return this.inflate(payload, binary);
+    // RFC 6455 section 8.1: text MUST be valid UTF-8.
+    if (!binary && !validated && !this.platform.isUtf8(payload))
+      return this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
+    this.sink.onMessage(payload, binary);
+  }
+
+  private handleControl(opcode: number, payload: Uint8Array): void {
     switch (opcode) {
-      case Opcode.Text:
-      case Opcode.Binary: {
-        const binary = opcode === Opcode.Binary;
-        if (rsv1) {
-          if (fin) return this.inflate(payload, binary);
-          this.fragments = [payload];
-          this.fragmentBytes = payload.length;
-          this.fragmentBinary = binary;
-          this.fragmentCompressed = true;
-          return;
-        }
-        this.fragmentCompressed = false;
-        if (fin) {
-          // RFC 6455 section 8.1: text MUST be valid UTF-8.
-          if (!binary && !this.platform.isUtf8(payload))
-            return this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
-          this.sink.onMessage(payload, binary);
-          return;
-        }
-        this.fragments = [payload];
-        this.fragmentBytes = payload.length;
-        this.fragmentBinary = binary;
-        if (!binary) {
-          this.utf8.reset();
-          if (!this.utf8.push(payload))
-            return this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
-        }
-        return;
-      }
-      case Opcode.Continuation: {
-        this.fragments.push(payload);
-        this.fragmentBytes += payload.length;
-        const binary = this.fragmentBinary;
-        if (this.fragmentCompressed) {
-          if (!fin) return;
-          const data = this.platform.concat(this.fragments, this.fragmentBytes);
-          this.fragments = [];
-          this.fragmentBytes = 0;
-          return this.inflate(data, binary);
-        }
-        if (!binary && !this.utf8.push(payload))
-          return this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
-        if (!fin) return;
-        if (!binary && !this.utf8.complete)
-          return this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
-        const data = this.platform.concat(this.fragments, this.fragmentBytes);
-        this.fragments = [];
-        this.fragmentBytes = 0;
-        this.sink.onMessage(data, binary);
-        return;
-      }
       case Opcode.Close:
         return this.receiveClose(payload);
       case Opcode.Ping:
@@ -404,35 +402,53 @@ export class WebSocketProtocol implements FrameSink {
 
   private inflate(data: Uint8Array, binary: boolean): void {
     this.inboundBusy = true;
-    this.compressor!.decompress(data, this.maxPayload, (error, result) => {
-      if (this._failed || this._closeReceived) return;
-      this.inboundBusy = false;
-      if (error || !result) {
-        this.fail(
-          error?.closeCode ?? CloseCode.InvalidPayload,
-          error?.message ?? 'decompression failed',
-          error?.code ?? 'ERR_WS_INVALID_COMPRESSED_DATA',
-        );
-        return;
-      }
-      // RFC 7692 section 8: text is validated after decompression.
-      if (!binary && !this.platform.isUtf8(result)) {
-        this.fail(CloseCode.InvalidPayload, 'text message is not valid UTF-8');
-        return;
-      }
-      this.sink.onMessage(result, binary);
-      this.drainBacklog();
-    });
+    // RFC 7692 section 8: text is validated after decompression, here as each piece inflates.
+    let check: ((chunk: Uint8Array) => boolean) | undefined;
+    let validator: Utf8Validator | null = null;
+    if (!binary) {
+      validator = new Utf8Validator(this.platform.isUtf8);
+      const v = validator;
+      check = (chunk) => v.push(chunk);
+    }
+    this.compressor!.decompress(
+      data,
+      this.maxPayload,
+      (error, result) => {
+        if (this._failed || this._closeReceived) return;
+        this.inboundBusy = false;
+        if (error || !result) {
+          this.fail(
+            error?.closeCode ?? CloseCode.InvalidPayload,
+            error?.message ?? 'decompression failed',
+            error?.code ?? 'ERR_WS_INVALID_COMPRESSED_DATA',
+          );
+          return;
+        }
+        if (validator !== null && !validator.complete) {
+          this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
+          return;
+        }
+        this.sink.onMessage(result, binary);
+        this.drainBacklog();
+      },
+      check,
+    );
   }
 
   private drainBacklog(): void {
-    while (!this.inboundBusy && this.backlog.length > 0 && !this._failed) {
-      const f = this.backlog.shift()!;
-      this.handleFrame(f.fin, f.rsv1, f.opcode, f.payload);
+    const backlog = this.backlog;
+    while (!this.inboundBusy && backlog !== null && backlog.length > 0 && !this._failed) {
+      const f = backlog.shift()!;
+      if (f.opcode === Opcode.Text || f.opcode === Opcode.Binary)
+        this.handleMessage(f.opcode, f.compressed, f.payload, f.validated);
+      else this.handleControl(f.opcode, f.payload);
     }
-    if (this.paused && !this.inboundBusy && this.backlog.length === 0) {
-      this.paused = false;
-      this.sink.resume?.();
+    if (!this.inboundBusy && (backlog === null || backlog.length === 0)) {
+      this.backlog = null;
+      if (this.paused) {
+        this.paused = false;
+        this.sink.resume?.();
+      }
     }
   }
 
@@ -504,7 +520,6 @@ export class WebSocketProtocol implements FrameSink {
     }
     this._closeReceived = true;
     this.parser.stop();
-    this.fragments = [];
     // RFC 6455 section 5.5.1: answer a close with a close, echoing the code (after any message
     // still being compressed, which section 5.5.1 allows to finish first).
     this.peerCode = code;
@@ -517,8 +532,7 @@ export class WebSocketProtocol implements FrameSink {
     if (this._failed || this._closeReceived) return;
     this._failed = true;
     this.parser.stop();
-    this.fragments = [];
-    this.backlog = [];
+    this.backlog = null;
     this.outQueue = null;
     const error = new ProtocolError(closeCode, message, code);
     if (!this._closeSent || this.closePending) {
@@ -624,11 +638,12 @@ export class WebSocketProtocol implements FrameSink {
     if (masks !== null) {
       // RFC 6455 section 5.3: every client frame is masked with a fresh unpredictable key.
       masks.next(out, o - 4);
+      const mask: MaskKernel = this.platform.mask ?? applyMask;
       if (isText) {
         this.platform.encodeInto(payload, out, o);
-        applyMask(out, o, out, o, length, out, o - 4);
+        mask(out, o, out, o, length, out, o - 4);
       } else {
-        applyMask(payload, 0, out, o, length, out, o - 4);
+        mask(payload, 0, out, o, length, out, o - 4);
       }
     } else if (isText) {
       this.platform.encodeInto(payload, out, o);

@@ -101,6 +101,7 @@ export class ErrorEvent extends WebSocketEvent {
 }
 
 interface Entry {
+  type: string;
   callback: Listener<never> | null;
   once: boolean;
   /** True for the entry behind an `onX` handler property. */
@@ -115,9 +116,13 @@ function report(error: unknown): void {
   });
 }
 
-/** An `EventTarget` with `onX` handler properties kept in registration order, as in HTML. */
+/**
+ * An `EventTarget` with `onX` handler properties kept in registration order, as in HTML.
+ * Listeners of every type share one flat list, made with the first listener: a socket has a
+ * handful of them, and a per-type map cost more memory per idle connection than the scan saves.
+ */
 export class WebSocketEventTarget {
-  private readonly listeners = new Map<string, Entry[]>();
+  private listeners: Entry[] | null = null;
 
   /** Adds a listener, as `EventTarget.addEventListener` does (`once` and `signal` honoured). */
   addEventListener<E = WebSocketEvent>(
@@ -128,20 +133,18 @@ export class WebSocketEventTarget {
     if (callback === null || callback === undefined) return;
     const opts = typeof options === 'object' && options !== null ? options : {};
     if (opts.signal?.aborted) return;
-    let list = this.listeners.get(type);
-    if (!list) {
-      list = [];
-      this.listeners.set(type, list);
-    }
-    for (const e of list) if (!e.attribute && e.callback === callback) return;
+    const list = this.listeners ?? [];
+    this.listeners = list;
+    for (const e of list) if (e.type === type && !e.attribute && e.callback === callback) return;
     const entry: Entry = {
+      type,
       callback: callback as Listener<never>,
       once: opts.once === true,
       attribute: false,
       removed: false,
     };
     list.push(entry);
-    opts.signal?.addEventListener('abort', () => this.removeEntry(type, entry), { once: true });
+    opts.signal?.addEventListener('abort', () => this.removeEntry(entry), { once: true });
   }
 
   /** Removes a listener added with {@link addEventListener}. */
@@ -150,26 +153,37 @@ export class WebSocketEventTarget {
     callback: Listener<E> | null,
     _options?: boolean | ListenerOptions,
   ): void {
-    const list = this.listeners.get(type);
-    if (!list || callback === null) return;
-    const entry = list.find((e) => !e.attribute && e.callback === callback);
-    if (entry) this.removeEntry(type, entry);
+    if (callback === null) return;
+    const entry = this.listeners?.find(
+      (e) => e.type === type && !e.attribute && e.callback === callback,
+    );
+    if (entry) this.removeEntry(entry);
   }
 
   /** Dispatches `event` to this target's listeners; returns true (WebSocket events cannot be canceled). */
   dispatchEvent(event: WebSocketEvent | Event): boolean {
-    const list = this.listeners.get(event.type);
-    if (!list || list.length === 0) return true;
+    const list = this.listeners;
+    if (list === null) return true;
+    const type = event.type;
+    let first: Entry | null = null;
+    let count = 0;
+    for (const e of list) {
+      if (e.type !== type) continue;
+      if (count === 0) first = e;
+      count++;
+    }
+    if (first === null) return true;
     const own = event instanceof WebSocketEvent ? event : null;
     if (own) {
       own.target = this;
       own.currentTarget = this;
       own.eventPhase = 2;
     }
-    if (list.length === 1) {
-      this.invoke(event, list[0]!);
+    if (count === 1) {
+      this.invoke(event, first);
     } else {
-      for (const entry of list.slice()) {
+      // Listeners added during dispatch wait for the next event (DOM: the list is cloned first).
+      for (const entry of list.filter((e) => e.type === type)) {
         this.invoke(event, entry);
         if (own?.stopped) break;
       }
@@ -183,7 +197,7 @@ export class WebSocketEventTarget {
 
   private invoke(event: WebSocketEvent | Event, entry: Entry): void {
     if (entry.removed || entry.callback === null) return;
-    if (entry.once) this.removeEntry(event.type, entry);
+    if (entry.once) this.removeEntry(entry);
     const cb = entry.callback as Listener<WebSocketEvent | Event>;
     try {
       if (typeof cb === 'function') cb.call(this, event);
@@ -195,39 +209,42 @@ export class WebSocketEventTarget {
 
   /** Whether anyone listens for `type`: lets the hot path skip building event objects. */
   protected hasListeners(type: string): boolean {
-    const list = this.listeners.get(type);
-    return list !== undefined && list.length > 0;
+    const list = this.listeners;
+    if (list === null) return false;
+    for (const e of list) if (e.type === type) return true;
+    return false;
   }
 
   protected getHandler<F>(type: string): F | null {
-    const entry = this.listeners.get(type)?.find((e) => e.attribute);
+    const entry = this.listeners?.find((e) => e.type === type && e.attribute);
     return (entry?.callback as F | undefined) ?? null;
   }
 
   protected setHandler(type: string, handler: unknown): void {
-    const list = this.listeners.get(type);
-    const existing = list?.find((e) => e.attribute);
+    const existing = this.listeners?.find((e) => e.type === type && e.attribute);
     // HTML event handler attributes hold functions; anything else clears the handler.
     const fn = typeof handler === 'function' ? handler : null;
     if (existing) {
-      if (fn === null) this.removeEntry(type, existing);
+      if (fn === null) this.removeEntry(existing);
       else existing.callback = fn as Listener<never>;
       return;
     }
     if (fn === null) return;
     const entry: Entry = {
+      type,
       callback: fn as Listener<never>,
       once: false,
       attribute: true,
       removed: false,
     };
-    if (list) list.push(entry);
-    else this.listeners.set(type, [entry]);
+    const list = this.listeners ?? [];
+    this.listeners = list;
+    list.push(entry);
   }
 
-  private removeEntry(type: string, entry: Entry): void {
-    const list = this.listeners.get(type);
-    if (!list) return;
+  private removeEntry(entry: Entry): void {
+    const list = this.listeners;
+    if (list === null) return;
     const i = list.indexOf(entry);
     if (i >= 0) list.splice(i, 1);
     entry.removed = true;

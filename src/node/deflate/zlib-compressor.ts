@@ -152,6 +152,7 @@ export class NodeDeflateCompressor implements MessageCompressor {
     data: Uint8Array,
     maxBytes: number,
     callback: (error: ProtocolError | null, result: Uint8Array | null) => void,
+    check?: (chunk: Uint8Array) => boolean,
   ): void {
     zlibLimiter.run((done) => {
       if (this.#closed) {
@@ -186,6 +187,10 @@ export class NodeDeflateCompressor implements MessageCompressor {
             new ProtocolError(1009, `decompressed message exceeds maxPayload of ${maxBytes} bytes`),
             null,
           );
+          return;
+        }
+        if (check && !check(chunk)) {
+          finish(new ProtocolError(1007, 'text message is not valid UTF-8'), null);
           return;
         }
         chunks.push(chunk);

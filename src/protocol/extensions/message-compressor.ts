@@ -16,12 +16,15 @@ export interface MessageCompressor {
   /**
    * Decompresses one whole incoming message. Must fail with a ProtocolError of close code 1009
    * as soon as the output passes `maxBytes` (0: no limit) — while inflating, not after — and
-   * with 1007 when the data is not valid deflate.
+   * with 1007 when the data is not valid deflate. `check`, when given, sees each piece of output
+   * in order as it is produced; when it returns false, decompression stops and fails with 1007
+   * (text that is not UTF-8, refused while it inflates).
    */
   decompress(
     data: Uint8Array,
     maxBytes: number,
     callback: (error: ProtocolError | null, result: Uint8Array | null) => void,
+    check?: (chunk: Uint8Array) => boolean,
   ): void;
   /** Releases resources (zlib contexts); no call follows. */
   close(): void;
