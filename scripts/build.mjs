@@ -12,3 +12,9 @@ for (const project of ['tsconfig.build.json', 'tsconfig.cjs.json']) {
 }
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
+// `require('wskit/ws')` gives the WebSocket class itself, as `require('ws')` does.
+writeFileSync(
+  'dist/cjs/ws.js',
+  "'use strict';\n// ws's CommonJS shape: the module is the WebSocket class, carrying Server, WebSocketServer, ...\nmodule.exports = require('./ws/index.js').default;\n",
+);
+writeFileSync('dist/cjs/ws.d.ts', "import WebSocket from './ws/index.js';\nexport = WebSocket;\n");

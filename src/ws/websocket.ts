@@ -1,0 +1,915 @@
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import type { ClientRequest, ClientRequestArgs, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { URL } from 'node:url';
+import type { ProtocolError } from '../errors.js';
+import type { NodeDeflateCompressor } from '../node/deflate/zlib-compressor.js';
+import { nodePlatform } from '../node/node-platform.js';
+import type { Platform } from '../protocol/platform.js';
+import { type ProtocolSink, type Role, WebSocketProtocol } from '../protocol/websocket-protocol.js';
+import { openClient } from './client-handshake.js';
+import { wsErrorOf } from './errors.js';
+import {
+  type CloseEvent,
+  type ErrorEvent,
+  type Event,
+  type EventListenerLike,
+  type EventListenerOptions,
+  kForAttribute,
+  kListener,
+  type MessageEvent,
+  type WebSocketEventMap,
+  type WrappedListener,
+  wrapListener,
+} from './events.js';
+import type {
+  ClientOptions as ClientOptionsOf,
+  FinishRequestCallback as FinishRequestCallbackOf,
+  PerMessageDeflateOptions as PerMessageDeflateOptionsOf,
+  ServerOptions as ServerOptionsOf,
+  VerifyClientCallbackAsync as VerifyClientCallbackAsyncOf,
+  VerifyClientCallbackSync as VerifyClientCallbackSyncOf,
+} from './options.js';
+import type { createWebSocketStream as createWebSocketStreamOf } from './stream.js';
+import type { WebSocketServer as WebSocketServerOf } from './websocket-server.js';
+
+type ClientOptions = ClientOptionsOf;
+
+/** How binary messages are delivered: `Buffer` (default), `ArrayBuffer`, `Buffer[]` or `Blob`. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+/** A received message as the `message` event gives it. */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
+/** What `send` takes. */
+export type SendData =
+  | string
+  | number
+  | Buffer
+  | ArrayBuffer
+  | SharedArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | readonly number[];
+
+/** Options of `send`. */
+export interface SendOptions {
+  /** Binary frame (default: true unless `data` is a string). */
+  binary?: boolean | undefined;
+  /** Allow compression when permessage-deflate is on (default true; the threshold still applies). */
+  compress?: boolean | undefined;
+  /** Last fragment of the message (default true). */
+  fin?: boolean | undefined;
+  /** Must match the side: clients mask, servers do not (RFC 6455 section 5.3). */
+  mask?: boolean | undefined;
+}
+
+/** The events of a `wskit/ws` socket, with their arguments. */
+export interface WebSocketEvents {
+  open: [];
+  message: [data: RawData, isBinary: boolean];
+  close: [code: number, reason: Buffer];
+  error: [error: Error];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  upgrade: [request: IncomingMessage];
+  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
+  redirect: [url: string, request: ClientRequest];
+}
+
+/** Settings of one established connection. */
+export interface ConnectionSettings {
+  maxPayload: number;
+  skipUTF8Validation: boolean;
+  compressor: NodeDeflateCompressor | null;
+}
+
+type Callback = (error?: Error | null) => void;
+
+const READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
+const EMPTY = Buffer.alloc(0);
+/** `ws`'s default: how long to wait for the peer's close frame or TCP close after ours. */
+const CLOSE_TIMEOUT = 30_000;
+const SUBPROTOCOL = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
+const OPCODE_PING = 0x9;
+const OPCODE_PONG = 0xa;
+const OPCODE_CLOSE = 0x8;
+
+/** `skipUTF8Validation`: the engine's platform with every UTF-8 check passing. */
+const trustingPlatform: Platform = { ...nodePlatform, isUtf8: () => true };
+
+/** Internal hooks of the client handshake and the server (not part of the public API). */
+export const kSetSocket = Symbol('wskit.ws.setSocket');
+export const kFailHandshake = Symbol('wskit.ws.failHandshake');
+export const kAbortHandshake = Symbol('wskit.ws.abortHandshake');
+export const kAccepted = Symbol('wskit.ws.accepted');
+export const kSetUrl = Symbol('wskit.ws.setUrl');
+
+function isBlob(value: unknown): value is Blob {
+  return typeof Blob !== 'undefined' && value instanceof Blob;
+}
+
+/** ws's conversion of `send`/`ping` data to bytes. */
+function toBuffer(data: Exclude<SendData, string | number | Blob>): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data as readonly number[]);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+function notOpen(readyState: number): Error {
+  return new Error(
+    `WebSocket is not open: readyState ${readyState} (${READY_STATES[readyState] ?? 'CLOSED'})`,
+  );
+}
+
+/**
+ * `ws`'s `WebSocket` on wskit's engine: an `EventEmitter` with `'open'`, `'message'(data,
+ * isBinary)`, `'close'(code, reason)`, `'error'`, `'ping'`, `'pong'`, `'upgrade'`,
+ * `'unexpected-response'` and `'redirect'`, plus `addEventListener` and the `on*` attributes.
+ * Frames are parsed, validated and built by wskit's RFC 6455 engine; this class only carries
+ * `ws`'s calling conventions.
+ */
+export class WebSocket extends EventEmitter<WebSocketEvents> {
+  /** The class itself, as `ws` exports it (`const { WebSocket } = require('ws')`). */
+  declare static WebSocket: typeof WebSocket;
+  /** The server class (`ws`'s historical name). */
+  declare static Server: typeof WebSocketServerOf;
+  /** The server class. */
+  declare static WebSocketServer: typeof WebSocketServerOf;
+  /** A `Duplex` over a socket. */
+  declare static createWebSocketStream: typeof createWebSocketStreamOf;
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
+
+  /** The connection's socket once open (`ws` exposes it under this name; so does wskit/ws). */
+  _socket: Duplex | null = null;
+  /** The client's pending handshake request. */
+  _req: ClientRequest | null = null;
+  /** Redirects followed so far. */
+  _redirects = 0;
+
+  #readyState: 0 | 1 | 2 | 3 = 0;
+  #binaryType: BinaryType = 'nodebuffer';
+  #url = '';
+  #protocol = '';
+  #extensions = '';
+  #isServer: boolean;
+  #autoPong = true;
+  #closeTimeout = CLOSE_TIMEOUT;
+  #closeCode = 1006;
+  #closeMessage: Buffer = EMPTY;
+  #closeFrameReceived = false;
+  #closeFrameSent = false;
+  #closeTimer: NodeJS.Timeout | null = null;
+  #errorEmitted = false;
+  #paused = false;
+  #enginePaused = false;
+  #endWhenIdle = false;
+  #bufferedAmount = 0;
+  #engine: WebSocketProtocol | null = null;
+  #compressor: NodeDeflateCompressor | null = null;
+  /** Callbacks of data frames not yet handed to the socket, in send order. */
+  #dataCallbacks: Array<Callback | undefined> = [];
+  /** The callback of the control frame being written now. */
+  #controlCallback: Callback | undefined;
+  /** Operations waiting behind a Blob being read, to keep order; null when none is. */
+  #held: Array<() => void> | null = null;
+  #onData = (chunk: Buffer) => this.#engine?.receive(chunk);
+
+  /** A server-side socket (what `WebSocketServer` creates; `ws` has the same signature). */
+  constructor(
+    address: null,
+    protocols?: undefined,
+    options?: { autoPong?: boolean; closeTimeout?: number },
+  );
+  /** Connects to `address` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`). */
+  constructor(address: string | URL, options?: ClientOptions | ClientRequestArgs);
+  constructor(
+    address: string | URL,
+    protocols?: string | string[],
+    options?: ClientOptions | ClientRequestArgs,
+  );
+  constructor(
+    address: string | URL | null,
+    protocols?: string | string[] | ClientOptions | ClientRequestArgs,
+    options?: ClientOptions | ClientRequestArgs | { autoPong?: boolean; closeTimeout?: number },
+  ) {
+    super();
+    if (address === null) {
+      this.#isServer = true;
+      const o = (options ?? {}) as { autoPong?: boolean; closeTimeout?: number };
+      this.#autoPong = o.autoPong ?? true;
+      this.#closeTimeout = o.closeTimeout ?? CLOSE_TIMEOUT;
+      return;
+    }
+    this.#isServer = false;
+    let list: string[];
+    if (protocols === undefined) list = [];
+    else if (Array.isArray(protocols)) list = protocols;
+    else if (typeof protocols === 'object' && protocols !== null) {
+      options = protocols as ClientOptions;
+      list = [];
+    } else list = [protocols as string];
+    const opts = (options ?? {}) as ClientOptions;
+    this.#autoPong = opts.autoPong ?? true;
+    this.#closeTimeout = opts.closeTimeout ?? CLOSE_TIMEOUT;
+    openClient(this, address, list, opts);
+  }
+
+  /** How binary messages are delivered; `'nodebuffer'` by default, as in `ws`. */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(type: BinaryType) {
+    if (BINARY_TYPES.includes(type)) this.#binaryType = type;
+  }
+
+  /** Bytes given to `send` and not yet written to the network. */
+  get bufferedAmount(): number {
+    const socket = this._socket;
+    if (socket === null) return this.#bufferedAmount;
+    return socket.writableLength + this.#bufferedAmount;
+  }
+
+  /** The negotiated extensions (`'permessage-deflate'` or `''`). */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** Whether `pause()` is in effect. */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** The subprotocol the server chose. */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  get readyState(): 0 | 1 | 2 | 3 {
+    return this.#readyState;
+  }
+
+  /** The URL connected to (clients). */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Closes the connection: sends a close frame, then waits up to the close timeout. */
+  close(code?: number, data?: string | Buffer): void {
+    if (this.#readyState === WebSocket.CLOSED) return;
+    if (this.#readyState === WebSocket.CONNECTING) {
+      this[kAbortHandshake](
+        this._req,
+        'WebSocket was closed before the connection was established',
+      );
+      return;
+    }
+    const engine = this.#engine!;
+    if (this.#readyState === WebSocket.CLOSING) {
+      if (this.#closeFrameSent && (this.#closeFrameReceived || engine.failed)) this.#end();
+      return;
+    }
+    if (code !== undefined && (typeof code !== 'number' || !isValidStatusCode(code))) {
+      throw new TypeError('First argument must be a valid error code number');
+    }
+    const reason = code === undefined || data === undefined ? '' : String(data);
+    if (reason !== '' && Buffer.byteLength(reason) > 123) {
+      throw new RangeError('The message must not be greater than 123 bytes');
+    }
+    this.#readyState = WebSocket.CLOSING;
+    this.#whenReady(() => {
+      if (engine.closeSent) return;
+      engine.close(code, reason);
+      this.#closeFrameSent = true;
+      if (this.#closeFrameReceived || engine.failed) this.#end();
+    });
+    this.#setCloseTimer();
+  }
+
+  /** Stops reading from the socket; `message` events stop once buffered frames are delivered. */
+  pause(): void {
+    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    this.#paused = true;
+    this._socket?.pause();
+  }
+
+  /** Resumes reading after `pause()`. */
+  resume(): void {
+    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    this.#paused = false;
+    if (!this.#enginePaused) this._socket?.resume();
+  }
+
+  /** Sends a ping (at most 125 bytes); `mask` must match the side, as frames are masked by role. */
+  ping(data?: SendData, mask?: boolean, cb?: Callback): void;
+  ping(cb: Callback): void;
+  ping(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
+    this.#control(OPCODE_PING, data, mask, cb);
+  }
+
+  /** Sends an unsolicited pong (at most 125 bytes). */
+  pong(data?: SendData, mask?: boolean, cb?: Callback): void;
+  pong(cb: Callback): void;
+  pong(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
+    this.#control(OPCODE_PONG, data, mask, cb);
+  }
+
+  /** Sends a message; `cb` is called once it has been written to the socket, or with an error. */
+  send(data: SendData, cb?: Callback): void;
+  send(data: SendData, options: SendOptions, cb?: Callback): void;
+  send(data: SendData, options?: SendOptions | Callback, cb?: Callback): void {
+    if (this.#readyState === WebSocket.CONNECTING) throw notOpen(0);
+    if (typeof options === 'function') {
+      cb = options;
+      options = {};
+    }
+    if (typeof data === 'number') data = data.toString();
+    if (this.#readyState !== WebSocket.OPEN) {
+      this.#sendAfterClose(data, cb);
+      return;
+    }
+    const opts = options ?? {};
+    this.#checkMask(opts.mask);
+    const binary = opts.binary ?? typeof data !== 'string';
+    const compress = opts.compress ?? true;
+    const fin = opts.fin ?? true;
+    if (isBlob(data)) {
+      this.#sendBlob(data, binary, compress, fin, cb);
+      return;
+    }
+    const payload = typeof data === 'string' ? data : data == null ? EMPTY : toBuffer(data);
+    this.#whenReady(() => this.#sendNow(payload, binary, compress, fin, cb));
+  }
+
+  /** Destroys the socket at once, without a closing handshake. */
+  terminate(): void {
+    if (this.#readyState === WebSocket.CLOSED) return;
+    if (this.#readyState === WebSocket.CONNECTING) {
+      this[kAbortHandshake](
+        this._req,
+        'WebSocket was closed before the connection was established',
+      );
+      return;
+    }
+    if (this._socket) {
+      this.#readyState = WebSocket.CLOSING;
+      this._socket.destroy();
+    }
+  }
+
+  /** Adds a DOM-style listener for `open`, `message`, `close` or `error`. */
+  addEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: EventListenerLike<WebSocketEventMap[K]>,
+    options?: EventListenerOptions,
+  ): void {
+    this.#addEventListener(type, listener, options?.once === true, false);
+  }
+
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener<K extends keyof WebSocketEventMap>(
+    type: K,
+    listener: EventListenerLike<WebSocketEventMap[K]>,
+  ): void {
+    for (const wrapper of this.rawListeners(type as keyof WebSocketEvents) as unknown[]) {
+      const w = wrapper as Partial<WrappedListener>;
+      if (w[kListener] === listener && !w[kForAttribute]) {
+        this.removeListener(type as 'open', wrapper as () => void);
+        break;
+      }
+    }
+  }
+
+  /** `onopen`: the listener set by the attribute, or null. */
+  get onopen(): ((event: Event) => void) | null {
+    return this.#attribute('open') as ((event: Event) => void) | null;
+  }
+  set onopen(listener: ((event: Event) => void) | null) {
+    this.#setAttribute('open', listener);
+  }
+  /** `onmessage`. */
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return this.#attribute('message') as ((event: MessageEvent) => void) | null;
+  }
+  set onmessage(listener: ((event: MessageEvent) => void) | null) {
+    this.#setAttribute('message', listener);
+  }
+  /** `onclose`. */
+  get onclose(): ((event: CloseEvent) => void) | null {
+    return this.#attribute('close') as ((event: CloseEvent) => void) | null;
+  }
+  set onclose(listener: ((event: CloseEvent) => void) | null) {
+    this.#setAttribute('close', listener);
+  }
+  /** `onerror`. */
+  get onerror(): ((event: ErrorEvent) => void) | null {
+    return this.#attribute('error') as ((event: ErrorEvent) => void) | null;
+  }
+  set onerror(listener: ((event: ErrorEvent) => void) | null) {
+    this.#setAttribute('error', listener);
+  }
+
+  // -- internal hooks of the client handshake and the server ---------------------------------
+
+  /** Sets the URL (client handshake). */
+  [kSetUrl](url: string): void {
+    this.#url = url;
+  }
+
+  /** Records what the handshake agreed (subprotocol, extensions). */
+  [kAccepted](protocol: string, extensions: string): void {
+    this.#protocol = protocol;
+    this.#extensions = extensions;
+  }
+
+  /** Starts the connection on an upgraded socket. */
+  [kSetSocket](socket: Duplex, head: Buffer, settings: ConnectionSettings): void {
+    const role: Role = this.#isServer ? 'server' : 'client';
+    this.#compressor = settings.compressor;
+    this.#engine = new WebSocketProtocol(
+      {
+        role,
+        maxPayload: settings.maxPayload,
+        platform: settings.skipUTF8Validation ? trustingPlatform : nodePlatform,
+        autoPong: this.#autoPong,
+        ...(settings.compressor ? { compressor: settings.compressor } : {}),
+      },
+      this.#sink(socket),
+    );
+    this._socket = socket;
+    const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: () => void };
+    if (typeof s.setTimeout === 'function') s.setTimeout(0);
+    if (typeof s.setNoDelay === 'function') s.setNoDelay();
+    if (head.length > 0) socket.unshift(head);
+    socket.on('close', this.#onSocketClose);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onSocketEnd);
+    socket.on('error', this.#onSocketError);
+    this.#readyState = WebSocket.OPEN;
+    this.emit('open');
+  }
+
+  /** The handshake failed: `error`, then `close`. */
+  [kFailHandshake](error: Error): void {
+    this.#readyState = WebSocket.CLOSING;
+    this.#errorEmitted = true;
+    this.emit('error', error);
+    this.#emitClose();
+  }
+
+  /** Aborts the handshake on the request or the upgraded socket, reporting `message`. */
+  [kAbortHandshake](stream: ClientRequest | Duplex | null, message: string): void {
+    this.#readyState = WebSocket.CLOSING;
+    const error = new Error(message);
+    Error.captureStackTrace(error, this[kAbortHandshake]);
+    if (stream === null) {
+      process.nextTick(() => this[kFailHandshake](error));
+      return;
+    }
+    if ('setHeader' in stream) {
+      (stream as ClientRequest & { [kAborted]?: boolean })[kAborted] = true;
+      stream.destroy();
+      if (stream.socket && !stream.socket.destroyed) stream.socket.destroy();
+      process.nextTick(() => this[kFailHandshake](error));
+      return;
+    }
+    stream.destroy(error);
+    stream.once('error', (e: Error) => this.emit('error', e));
+    stream.once('close', () => this.#emitClose());
+  }
+
+  // -- internals ------------------------------------------------------------------------------
+
+  #sink(socket: Duplex): ProtocolSink {
+    return {
+      write: (data) => this.#write(socket, asBuffer(data)),
+      writePair: (header, payload) => {
+        socket.cork();
+        socket.write(asBuffer(header));
+        this.#write(socket, asBuffer(payload), header[0]!);
+        socket.uncork();
+      },
+      onMessage: (data, binary) => this.#deliver(asBuffer(data), binary),
+      onPing: (payload) => this.emit('ping', asBuffer(payload)),
+      onPong: (payload) => this.emit('pong', asBuffer(payload)),
+      onClose: (code, reason) => this.#receivedClose(code, reason),
+      onError: (error) => this.#failed(error),
+      pause: () => {
+        this.#enginePaused = true;
+        socket.pause();
+      },
+      resume: () => {
+        this.#enginePaused = false;
+        if (!this.#paused) socket.resume();
+      },
+      onIdle: () => {
+        if (this.#endWhenIdle) {
+          this.#endWhenIdle = false;
+          socket.end();
+        }
+      },
+    };
+  }
+
+  /** Writes one frame, with the callback of the send, ping, pong or close that made it. */
+  #write(socket: Duplex, bytes: Buffer, firstByte = bytes[0]!): void {
+    const opcode = firstByte & 0x0f;
+    let cb: Callback | undefined;
+    if (opcode < OPCODE_CLOSE) cb = this.#dataCallbacks.shift();
+    else if (opcode === OPCODE_PING || opcode === OPCODE_PONG) cb = this.#controlCallback;
+    if (cb) socket.write(bytes, cb);
+    else socket.write(bytes);
+  }
+
+  #deliver(data: Buffer, binary: boolean): void {
+    if (!binary) {
+      this.emit('message', data, false);
+      return;
+    }
+    switch (this.#binaryType) {
+      case 'arraybuffer':
+        this.emit(
+          'message',
+          data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+            ? (data.buffer as ArrayBuffer)
+            : (data.buffer.slice(
+                data.byteOffset,
+                data.byteOffset + data.byteLength,
+              ) as ArrayBuffer),
+          true,
+        );
+        return;
+      case 'fragments':
+        this.emit('message', [data], true);
+        return;
+      case 'blob':
+        (this.emit as (event: 'message', data: Blob, isBinary: boolean) => boolean)(
+          'message',
+          new Blob([new Uint8Array(data)]),
+          true,
+        );
+        return;
+      default:
+        this.emit('message', data, true);
+    }
+  }
+
+  #receivedClose(code: number, reason: string): void {
+    this.#closeFrameReceived = true;
+    this.#closeCode = code;
+    this.#closeMessage = Buffer.from(reason);
+    const socket = this._socket!;
+    socket.removeListener('data', this.#onData);
+    // Keep reading so the peer's TCP close is seen.
+    process.nextTick(() => socket.resume());
+    // The engine has answered with a close frame (RFC 6455 section 5.5.1).
+    this.#closeFrameSent = true;
+    if (this.#readyState === WebSocket.OPEN) {
+      this.#readyState = WebSocket.CLOSING;
+      this.#setCloseTimer();
+    }
+    this.#end();
+  }
+
+  #failed(error: ProtocolError): void {
+    const socket = this._socket!;
+    socket.removeListener('data', this.#onData);
+    process.nextTick(() => socket.resume());
+    this.#closeFrameSent = true;
+    if (this.#readyState === WebSocket.OPEN) {
+      this.#readyState = WebSocket.CLOSING;
+      this.#setCloseTimer();
+    }
+    this.#end();
+    if (!this.#errorEmitted) {
+      this.#errorEmitted = true;
+      this.emit('error', wsErrorOf(error));
+    }
+  }
+
+  /** Ends the socket once every queued frame (the close frame last) has been written. */
+  #end(): void {
+    if (this.#engine === null || this.#engine.idle) this._socket?.end();
+    else this.#endWhenIdle = true;
+  }
+
+  #setCloseTimer(): void {
+    const socket = this._socket;
+    if (socket === null || this.#closeTimer !== null) return;
+    this.#closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
+  }
+
+  #onSocketClose = (): void => {
+    const socket = this._socket!;
+    socket.removeListener('close', this.#onSocketClose);
+    socket.removeListener('data', this.#onData);
+    socket.removeListener('end', this.#onSocketEnd);
+    this.#readyState = WebSocket.CLOSING;
+    const engine = this.#engine!;
+    // Frames read but not delivered because the socket was paused still count.
+    if (!this.#closeFrameReceived && !engine.done && socket.readableLength > 0) {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk !== null) engine.receive(chunk);
+    }
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#emitClose();
+  };
+
+  #onSocketEnd = (): void => {
+    this.#readyState = WebSocket.CLOSING;
+    this._socket!.end();
+  };
+
+  #onSocketError = (): void => {
+    const socket = this._socket!;
+    socket.removeListener('error', this.#onSocketError);
+    socket.on('error', () => {});
+    this.#readyState = WebSocket.CLOSING;
+    socket.destroy();
+  };
+
+  #emitClose(): void {
+    this.#readyState = WebSocket.CLOSED;
+    this.#compressor?.close();
+    const pending = this.#dataCallbacks;
+    this.#dataCallbacks = [];
+    if (this.#held !== null) {
+      const held = this.#held;
+      this.#held = null;
+      for (const run of held) run();
+    }
+    for (const cb of pending) cb?.(notOpen(WebSocket.CLOSED));
+    this.emit('close', this.#closeCode, this.#closeMessage);
+  }
+
+  #sendAfterClose(data: SendData | undefined, cb: Callback | undefined): void {
+    if (data !== undefined && data !== null && data !== '') {
+      const length = isBlob(data)
+        ? data.size
+        : typeof data === 'string'
+          ? Buffer.byteLength(data)
+          : toBuffer(data as Buffer).length;
+      this.#bufferedAmount += length;
+    }
+    if (cb) {
+      const error = notOpen(this.#readyState);
+      process.nextTick(() => cb(error));
+    }
+  }
+
+  #checkMask(mask: boolean | undefined): void {
+    if (mask !== undefined && mask !== !this.#isServer) {
+      throw new TypeError(
+        `mask: ${mask} is not supported: ${this.#isServer ? 'a server never masks' : 'a client always masks'} its frames (RFC 6455 section 5.3)`,
+      );
+    }
+  }
+
+  #sendNow(
+    payload: string | Buffer,
+    binary: boolean,
+    compress: boolean,
+    fin: boolean,
+    cb: Callback | undefined,
+  ): void {
+    const engine = this.#engine!;
+    if (engine.closeSent) {
+      this.#sendAfterClose(payload, cb);
+      return;
+    }
+    this.#dataCallbacks.push(cb);
+    try {
+      if (!fin || engine.fragmentedSendOpen) engine.sendFragment(payload, binary, fin);
+      else if (binary) engine.sendBinary(payload, compress);
+      else engine.sendText(payload, compress);
+    } catch (error) {
+      this.#dataCallbacks.pop();
+      throw error;
+    }
+  }
+
+  #sendBlob(
+    blob: Blob,
+    binary: boolean,
+    compress: boolean,
+    fin: boolean,
+    cb: Callback | undefined,
+  ): void {
+    this.#whenReady(() => {
+      const held: Array<() => void> = [];
+      this.#held = held;
+      blob.arrayBuffer().then(
+        (buffer) => {
+          if (this.#held !== held) return;
+          if (this.#readyState === WebSocket.CLOSED || this._socket === null) return;
+          this.#held = null;
+          this.#sendNow(Buffer.from(buffer), binary, compress, fin, cb);
+          this.#release(held);
+        },
+        () => {
+          if (this.#held !== held) return;
+          this.#held = null;
+          const error = new Error('The blob could not be read');
+          process.nextTick(() => cb?.(error));
+          this.#release(held);
+        },
+      );
+      const socket = this._socket!;
+      const onClose = () => {
+        if (this.#held !== held) return;
+        this.#held = null;
+        const error = new Error('The socket was closed while the blob was being read');
+        process.nextTick(() => cb?.(error));
+        for (const run of held) run();
+      };
+      socket.once('close', onClose);
+    });
+  }
+
+  /** Runs operations held behind a Blob, until the next Blob holds the rest again. */
+  #release(held: Array<() => void>): void {
+    while (held.length > 0) {
+      const run = held.shift()!;
+      run();
+      if (this.#held !== null) {
+        this.#held.push(...held);
+        return;
+      }
+    }
+  }
+
+  /** Runs `operation` now, or after the Blob being read, to keep `ws`'s order of sends. */
+  #whenReady(operation: () => void): void {
+    if (this.#held === null) operation();
+    else this.#held.push(operation);
+  }
+
+  #control(
+    opcode: number,
+    data: SendData | Callback | undefined,
+    mask: boolean | Callback | undefined,
+    cb: Callback | undefined,
+  ): void {
+    if (this.#readyState === WebSocket.CONNECTING) throw notOpen(0);
+    if (typeof data === 'function') {
+      cb = data;
+      data = undefined;
+      mask = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+      mask = undefined;
+    }
+    if (typeof data === 'number') data = data.toString();
+    if (this.#readyState !== WebSocket.OPEN) {
+      this.#sendAfterClose(data, cb);
+      return;
+    }
+    this.#checkMask(mask);
+    if (isBlob(data)) {
+      throw new TypeError('ping and pong data must be a string or bytes, not a Blob');
+    }
+    const payload =
+      data === undefined || data === null || data === ''
+        ? EMPTY
+        : typeof data === 'string'
+          ? Buffer.from(data)
+          : toBuffer(data);
+    if (payload.length > 125) {
+      throw new RangeError('The data size must not be greater than 125 bytes');
+    }
+    this.#whenReady(() => {
+      const engine = this.#engine!;
+      if (engine.closeSent) {
+        this.#sendAfterClose(payload, cb);
+        return;
+      }
+      this.#controlCallback = cb;
+      try {
+        if (opcode === OPCODE_PING) engine.ping(payload);
+        else engine.pong(payload);
+      } finally {
+        this.#controlCallback = undefined;
+      }
+    });
+  }
+
+  #addEventListener(
+    type: string,
+    listener: EventListenerLike<never>,
+    once: boolean,
+    attribute: boolean,
+  ): void {
+    if (!attribute) {
+      for (const existing of this.rawListeners(type as keyof WebSocketEvents) as unknown[]) {
+        const w = existing as Partial<WrappedListener>;
+        if (w[kListener] === listener && !w[kForAttribute]) return;
+      }
+    }
+    const wrapper = wrapListener(
+      this,
+      type,
+      listener,
+      () => this.#closeFrameReceived && this.#closeFrameSent,
+    ) as WrappedListener | null;
+    if (wrapper === null) return;
+    wrapper[kListener] = listener;
+    wrapper[kForAttribute] = attribute;
+    if (once) this.once(type as 'open', wrapper as () => void);
+    else this.on(type as 'open', wrapper as () => void);
+  }
+
+  #attribute(type: keyof WebSocketEventMap): unknown {
+    for (const wrapper of this.rawListeners(type) as unknown[]) {
+      const w = wrapper as Partial<WrappedListener>;
+      if (w[kForAttribute]) return w[kListener];
+    }
+    return null;
+  }
+
+  #setAttribute(type: keyof WebSocketEventMap, listener: unknown): void {
+    for (const wrapper of this.rawListeners(type) as unknown[]) {
+      if ((wrapper as Partial<WrappedListener>)[kForAttribute]) {
+        this.removeListener(type as 'open', wrapper as () => void);
+        break;
+      }
+    }
+    if (typeof listener !== 'function') return;
+    this.#addEventListener(type, listener as EventListenerLike<never>, false, true);
+  }
+}
+
+const kAborted = Symbol('wskit.ws.aborted');
+
+/** Whether a request was aborted by the handshake itself (its `error` is then not reported). */
+export function wasAborted(request: ClientRequest): boolean {
+  return (request as ClientRequest & { [kAborted]?: boolean })[kAborted] === true;
+}
+
+/** Close codes an application may send (`ws`'s rule; RFC 6455 section 7.4). */
+function isValidStatusCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+/** Checks the subprotocols a client asks for, as `ws` does. */
+export function checkSubprotocols(protocols: readonly unknown[]): Set<string> {
+  const set = new Set<string>();
+  for (const protocol of protocols) {
+    if (typeof protocol !== 'string' || !SUBPROTOCOL.test(protocol) || set.has(protocol)) {
+      throw new SyntaxError('An invalid or duplicated subprotocol was specified');
+    }
+    set.add(protocol);
+  }
+  return set;
+}
+
+for (const name of [
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'protocol',
+  'readyState',
+  'url',
+  'onopen',
+  'onmessage',
+  'onclose',
+  'onerror',
+]) {
+  const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name);
+  if (descriptor)
+    Object.defineProperty(WebSocket.prototype, name, { ...descriptor, enumerable: true });
+}
+
+/** `ws`'s type names, reachable as `WebSocket.RawData`, `WebSocket.ServerOptions`, ... */
+export declare namespace WebSocket {
+  type Data = string | Buffer | ArrayBuffer | Buffer[];
+  type ClientOptions = ClientOptionsOf;
+  type PerMessageDeflateOptions = PerMessageDeflateOptionsOf;
+  type ServerOptions = ServerOptionsOf;
+  type VerifyClientCallbackSync = VerifyClientCallbackSyncOf;
+  type VerifyClientCallbackAsync = VerifyClientCallbackAsyncOf;
+  type FinishRequestCallback = FinishRequestCallbackOf;
+  type Server = WebSocketServerOf;
+  type WebSocketServer = WebSocketServerOf;
+  type Event = import('./events.js').Event;
+  type CloseEvent = import('./events.js').CloseEvent;
+  type ErrorEvent = import('./events.js').ErrorEvent;
+  type MessageEvent = import('./events.js').MessageEvent;
+}
