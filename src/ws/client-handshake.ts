@@ -6,7 +6,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { URL } from 'node:url';
-import { NodeDeflateCompressor } from '../node/deflate/zlib-compressor.js';
+import { checkDeflateOptions, NodeDeflateCompressor } from '../node/deflate/zlib-compressor.js';
 import { nodePlatform } from '../node/node-platform.js';
 import { parseExtensions } from '../protocol/extensions/extension-header.js';
 import {
@@ -133,6 +133,7 @@ export function openClient(
 
   const protocolSet = checkSubprotocols(protocols);
   const deflate = deflateOptionsOf(opts.perMessageDeflate);
+  if (deflate !== null) checkDeflateOptions(deflate);
   const offer = deflate === null ? null : buildDeflateOffer(deflate);
   const defaultPort = isSecure ? 443 : 80;
   const key = randomBytes(16).toString('base64');

@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  checkDeflateOptions,
   NodeDeflateCompressor,
   type PerMessageDeflateOptions,
 } from '../node/deflate/zlib-compressor.js';
@@ -71,8 +72,9 @@ export class WebSocketServer<
 
   constructor(options: ServerOptions<T, U>, callback?: () => void) {
     super();
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError('new WebSocketServer() needs an options object');
+    options ??= {};
+    if (typeof options !== 'object') {
+      throw new TypeError('new WebSocketServer() takes an options object');
     }
     checkServerOptions(options);
     const o = {
@@ -101,6 +103,7 @@ export class WebSocketServer<
       );
     }
     this.#deflate = deflateOptionsOf(o.perMessageDeflate);
+    if (this.#deflate !== null) checkDeflateOptions(this.#deflate);
     if (o.port != null) {
       this._server = http.createServer((_req, res) => {
         const body = http.STATUS_CODES[426]!;
@@ -236,7 +239,7 @@ export class WebSocketServer<
     const extensionsHeader = req.headers['sec-websocket-extensions'];
     let deflate: { response: string; agreement: DeflateAgreement } | null = null;
     if (this.#deflate !== null && extensionsHeader !== undefined) {
-      if (parseExtensions(extensionsHeader) === null) {
+      if (!isValidDeflateOfferList(extensionsHeader)) {
         this.#refuse(req, socket, 400, 'Invalid or unacceptable Sec-WebSocket-Extensions header');
         return;
       }
@@ -385,6 +388,32 @@ function parseProtocols(header: string): Set<string> | null {
     set.add(name);
   }
   return set;
+}
+
+/**
+ * Whether a `Sec-WebSocket-Extensions` header parses and each permessage-deflate offer in it has
+ * only known parameters with valid values (RFC 7692 section 7.1); ws refuses the handshake with
+ * 400 otherwise, and so does wskit/ws.
+ */
+function isValidDeflateOfferList(header: string): boolean {
+  const offers = parseExtensions(header);
+  if (offers === null) return false;
+  for (const offer of offers) {
+    if (offer.name.toLowerCase() !== 'permessage-deflate') continue;
+    const seen = new Set<string>();
+    for (const [name, value] of offer.params) {
+      if (seen.has(name)) return false;
+      seen.add(name);
+      if (name === 'server_no_context_takeover' || name === 'client_no_context_takeover') {
+        if (value !== true) return false;
+      } else if (name === 'server_max_window_bits' || name === 'client_max_window_bits') {
+        if (value === true) {
+          if (name === 'server_max_window_bits') return false;
+        } else if (!/^(?:[89]|1[0-5])$/.test(value)) return false;
+      } else return false;
+    }
+  }
+  return true;
 }
 
 /** Answers a refused upgrade with an HTTP error and closes the socket. */

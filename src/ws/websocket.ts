@@ -6,6 +6,7 @@ import type { URL } from 'node:url';
 import type { ProtocolError } from '../errors.js';
 import type { NodeDeflateCompressor } from '../node/deflate/zlib-compressor.js';
 import { nodePlatform } from '../node/node-platform.js';
+import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
 import type { Platform } from '../protocol/platform.js';
 import { type ProtocolSink, type Role, WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { openClient } from './client-handshake.js';
@@ -84,6 +85,11 @@ export interface ConnectionSettings {
 }
 
 type Callback = (error?: Error | null) => void;
+/** An operation held behind a Blob being read, with its callback to fail if it never runs. */
+interface Held {
+  run: () => void;
+  cb: Callback | undefined;
+}
 
 const READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
@@ -143,14 +149,18 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   declare static WebSocketServer: typeof WebSocketServerOf;
   /** A `Duplex` over a socket. */
   declare static createWebSocketStream: typeof createWebSocketStreamOf;
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  readonly CONNECTING = 0;
-  readonly OPEN = 1;
-  readonly CLOSING = 2;
-  readonly CLOSED = 3;
+  /** readyState 0: the opening handshake is in progress. */
+  declare static readonly CONNECTING: 0;
+  /** readyState 1: messages flow. */
+  declare static readonly OPEN: 1;
+  /** readyState 2: the closing handshake is in progress. */
+  declare static readonly CLOSING: 2;
+  /** readyState 3: closed. */
+  declare static readonly CLOSED: 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
 
   /** The connection's socket once open (`ws` exposes it under this name; so does wskit/ws). */
   _socket: Duplex | null = null;
@@ -181,10 +191,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #compressor: NodeDeflateCompressor | null = null;
   /** Callbacks of data frames not yet handed to the socket, in send order. */
   #dataCallbacks: Array<Callback | undefined> = [];
+  /** Byte counts of the same frames, for `bufferedAmount`. */
+  #dataBytes: number[] = [];
+  #pendingBytes = 0;
+  /** Decompressions in flight; `close` waits for them so no received message is lost. */
+  #inflating = 0;
+  #closeWhenInflated = false;
   /** The callback of the control frame being written now. */
   #controlCallback: Callback | undefined;
   /** Operations waiting behind a Blob being read, to keep order; null when none is. */
-  #held: Array<() => void> | null = null;
+  #held: Held[] | null = null;
   #onData = (chunk: Buffer) => this.#engine?.receive(chunk);
 
   /** A server-side socket (what `WebSocketServer` creates; `ws` has the same signature). */
@@ -240,7 +256,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   get bufferedAmount(): number {
     const socket = this._socket;
     if (socket === null) return this.#bufferedAmount;
-    return socket.writableLength + this.#bufferedAmount;
+    return socket.writableLength + this.#pendingBytes + this.#bufferedAmount;
   }
 
   /** The negotiated extensions (`'permessage-deflate'` or `''`). */
@@ -352,7 +368,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       return;
     }
     const payload = typeof data === 'string' ? data : data == null ? EMPTY : toBuffer(data);
-    this.#whenReady(() => this.#sendNow(payload, binary, compress, fin, cb));
+    this.#whenReady(() => this.#sendNow(payload, binary, compress, fin, cb), cb);
   }
 
   /** Destroys the socket at once, without a closing handshake. */
@@ -385,7 +401,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     type: K,
     listener: EventListenerLike<WebSocketEventMap[K]>,
   ): void {
-    for (const wrapper of this.rawListeners(type as keyof WebSocketEvents) as unknown[]) {
+    for (const wrapper of this.listeners(type as keyof WebSocketEvents) as unknown[]) {
       const w = wrapper as Partial<WrappedListener>;
       if (w[kListener] === listener && !w[kForAttribute]) {
         this.removeListener(type as 'open', wrapper as () => void);
@@ -446,7 +462,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         maxPayload: settings.maxPayload,
         platform: settings.skipUTF8Validation ? trustingPlatform : nodePlatform,
         autoPong: this.#autoPong,
-        ...(settings.compressor ? { compressor: settings.compressor } : {}),
+        ...(settings.compressor ? { compressor: this.#countInflations(settings.compressor) } : {}),
       },
       this.#sink(socket),
     );
@@ -529,8 +545,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #write(socket: Duplex, bytes: Buffer, firstByte = bytes[0]!): void {
     const opcode = firstByte & 0x0f;
     let cb: Callback | undefined;
-    if (opcode < OPCODE_CLOSE) cb = this.#dataCallbacks.shift();
-    else if (opcode === OPCODE_PING || opcode === OPCODE_PONG) cb = this.#controlCallback;
+    if (opcode < OPCODE_CLOSE) {
+      cb = this.#dataCallbacks.shift();
+      this.#pendingBytes -= this.#dataBytes.shift() ?? 0;
+    } else if (opcode === OPCODE_PING || opcode === OPCODE_PONG) cb = this.#controlCallback;
     if (cb) socket.write(bytes, cb);
     else socket.write(bytes);
   }
@@ -626,7 +644,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       if (chunk !== null) engine.receive(chunk);
     }
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
-    this.#emitClose();
+    if (this.#inflating > 0) this.#closeWhenInflated = true;
+    else this.#emitClose();
   };
 
   #onSocketEnd = (): void => {
@@ -643,16 +662,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   };
 
   #emitClose(): void {
-    this.#readyState = WebSocket.CLOSED;
     this.#compressor?.close();
     const pending = this.#dataCallbacks;
     this.#dataCallbacks = [];
-    if (this.#held !== null) {
-      const held = this.#held;
-      this.#held = null;
-      for (const run of held) run();
+    this.#dataBytes = [];
+    this.#pendingBytes = 0;
+    if (pending.some((cb) => cb !== undefined)) {
+      const error = new Error('The socket was closed while data was being compressed');
+      for (const cb of pending) cb?.(error);
     }
-    for (const cb of pending) cb?.(notOpen(WebSocket.CLOSED));
+    this.#readyState = WebSocket.CLOSED;
     this.emit('close', this.#closeCode, this.#closeMessage);
   }
 
@@ -691,13 +710,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.#sendAfterClose(payload, cb);
       return;
     }
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     this.#dataCallbacks.push(cb);
+    this.#dataBytes.push(bytes);
+    this.#pendingBytes += bytes;
     try {
       if (!fin || engine.fragmentedSendOpen) engine.sendFragment(payload, binary, fin);
       else if (binary) engine.sendBinary(payload, compress);
       else engine.sendText(payload, compress);
     } catch (error) {
       this.#dataCallbacks.pop();
+      this.#pendingBytes -= this.#dataBytes.pop() ?? 0;
       throw error;
     }
   }
@@ -710,41 +733,57 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     cb: Callback | undefined,
   ): void {
     this.#whenReady(() => {
-      const held: Array<() => void> = [];
+      // Everything sent after a Blob waits for it to be read, as in ws.
+      const held: Held[] = [];
       this.#held = held;
+      this.#pendingBytes += blob.size;
+      const socket = this._socket!;
+      const failAll = (error: Error) => {
+        cb?.(error);
+        for (const h of held) h.cb?.(error);
+      };
       blob.arrayBuffer().then(
         (buffer) => {
-          if (this.#held !== held) return;
-          if (this.#readyState === WebSocket.CLOSED || this._socket === null) return;
+          this.#pendingBytes -= blob.size;
+          if (socket.destroyed) {
+            const error = new Error('The socket was closed while the blob was being read');
+            process.nextTick(failAll, error);
+            return;
+          }
           this.#held = null;
           this.#sendNow(Buffer.from(buffer), binary, compress, fin, cb);
           this.#release(held);
         },
-        () => {
-          if (this.#held !== held) return;
-          this.#held = null;
-          const error = new Error('The blob could not be read');
-          process.nextTick(() => cb?.(error));
-          this.#release(held);
+        (error: Error) => {
+          this.#pendingBytes -= blob.size;
+          process.nextTick(() => {
+            failAll(error);
+            this.#sendFailed(error);
+          });
         },
       );
-      const socket = this._socket!;
-      const onClose = () => {
-        if (this.#held !== held) return;
-        this.#held = null;
-        const error = new Error('The socket was closed while the blob was being read');
-        process.nextTick(() => cb?.(error));
-        for (const run of held) run();
-      };
-      socket.once('close', onClose);
-    });
+    }, cb);
+  }
+
+  /** A message could not be sent (its Blob could not be read): the connection is closed. */
+  #sendFailed(error: Error): void {
+    if (this.#readyState === WebSocket.CLOSED) return;
+    if (this.#readyState === WebSocket.OPEN) {
+      this.#readyState = WebSocket.CLOSING;
+      this.#setCloseTimer();
+    }
+    this._socket?.end();
+    if (!this.#errorEmitted) {
+      this.#errorEmitted = true;
+      this.emit('error', error);
+    }
   }
 
   /** Runs operations held behind a Blob, until the next Blob holds the rest again. */
-  #release(held: Array<() => void>): void {
+  #release(held: Held[]): void {
     while (held.length > 0) {
-      const run = held.shift()!;
-      run();
+      const next = held.shift()!;
+      next.run();
       if (this.#held !== null) {
         this.#held.push(...held);
         return;
@@ -753,9 +792,32 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   /** Runs `operation` now, or after the Blob being read, to keep `ws`'s order of sends. */
-  #whenReady(operation: () => void): void {
+  #whenReady(operation: () => void, cb?: Callback): void {
     if (this.#held === null) operation();
-    else this.#held.push(operation);
+    else this.#held.push({ run: operation, cb });
+  }
+
+  /** Counts decompressions in flight so that `close` follows every message received. */
+  #countInflations(compressor: NodeDeflateCompressor): MessageCompressor {
+    return {
+      threshold: compressor.threshold,
+      compress: (data, callback) => compressor.compress(data, callback),
+      decompress: (data, maxBytes, callback) => {
+        this.#inflating++;
+        compressor.decompress(data, maxBytes, (error, result) => {
+          this.#inflating--;
+          try {
+            callback(error, result);
+          } finally {
+            if (this.#inflating === 0 && this.#closeWhenInflated) {
+              this.#closeWhenInflated = false;
+              this.#emitClose();
+            }
+          }
+        });
+      },
+      close: () => compressor.close(),
+    };
   }
 
   #control(
@@ -804,7 +866,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       } finally {
         this.#controlCallback = undefined;
       }
-    });
+    }, cb);
   }
 
   #addEventListener(
@@ -814,7 +876,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     attribute: boolean,
   ): void {
     if (!attribute) {
-      for (const existing of this.rawListeners(type as keyof WebSocketEvents) as unknown[]) {
+      for (const existing of this.listeners(type as keyof WebSocketEvents) as unknown[]) {
         const w = existing as Partial<WrappedListener>;
         if (w[kListener] === listener && !w[kForAttribute]) return;
       }
@@ -833,7 +895,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #attribute(type: keyof WebSocketEventMap): unknown {
-    for (const wrapper of this.rawListeners(type) as unknown[]) {
+    for (const wrapper of this.listeners(type) as unknown[]) {
       const w = wrapper as Partial<WrappedListener>;
       if (w[kForAttribute]) return w[kListener];
     }
@@ -841,7 +903,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #setAttribute(type: keyof WebSocketEventMap, listener: unknown): void {
-    for (const wrapper of this.rawListeners(type) as unknown[]) {
+    for (const wrapper of this.listeners(type) as unknown[]) {
       if ((wrapper as Partial<WrappedListener>)[kForAttribute]) {
         this.removeListener(type as 'open', wrapper as () => void);
         break;
@@ -877,6 +939,12 @@ export function checkSubprotocols(protocols: readonly unknown[]): Set<string> {
     set.add(protocol);
   }
   return set;
+}
+
+// Enumerable and read-only on the class and its prototype, as in ws.
+for (const [index, name] of READY_STATES.entries()) {
+  Object.defineProperty(WebSocket, name, { enumerable: true, value: index });
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value: index });
 }
 
 for (const name of [
