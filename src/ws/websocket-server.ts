@@ -65,7 +65,8 @@ export class WebSocketServer<
   clients!: Set<InstanceType<T>>;
   /** The http server listened on (own or given), until `close()`. */
   _server: http.Server | null = null;
-  #state = RUNNING;
+  /** 0 running, 1 closing, 2 closed (ws's `_state`). */
+  _state = RUNNING;
   #removeListeners: (() => void) | null = null;
   #shouldEmitClose = false;
   #deflate: PerMessageDeflateOptions | null;
@@ -152,14 +153,14 @@ export class WebSocketServer<
    * open, as with `ws` (close them through {@link clients}). `'close'` follows.
    */
   close(cb?: (error?: Error) => void): void {
-    if (this.#state === CLOSED) {
+    if (this._state === CLOSED) {
       if (cb) this.once('close', () => cb(new Error('The server is not running')));
       process.nextTick(() => this.#emitClose());
       return;
     }
     if (cb) this.once('close', cb);
-    if (this.#state === CLOSING) return;
-    this.#state = CLOSING;
+    if (this._state === CLOSING) return;
+    this._state = CLOSING;
     if (this.options.noServer || this.options.server) {
       if (this._server) {
         this.#removeListeners?.();
@@ -296,7 +297,7 @@ export class WebSocketServer<
         'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
       );
     }
-    if (this.#state > RUNNING) {
+    if (this._state > RUNNING) {
       abortHandshake(socket, 503);
       return;
     }
@@ -370,7 +371,7 @@ export class WebSocketServer<
   }
 
   #emitClose(): void {
-    this.#state = CLOSED;
+    this._state = CLOSED;
     this.emit('close' as 'listening');
   }
 }

@@ -168,6 +168,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   _req: ClientRequest | null = null;
   /** Redirects followed so far. */
   _redirects = 0;
+  /** The timer that destroys the socket if the closing handshake does not finish (as in ws). */
+  _closeTimer: NodeJS.Timeout | null = null;
 
   #readyState: 0 | 1 | 2 | 3 = 0;
   #binaryType: BinaryType = 'nodebuffer';
@@ -181,7 +183,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #closeMessage: Buffer = EMPTY;
   #closeFrameReceived = false;
   #closeFrameSent = false;
-  #closeTimer: NodeJS.Timeout | null = null;
   #errorEmitted = false;
   #paused = false;
   #enginePaused = false;
@@ -627,8 +628,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   #setCloseTimer(): void {
     const socket = this._socket;
-    if (socket === null || this.#closeTimer !== null) return;
-    this.#closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
+    if (socket === null || this._closeTimer !== null) return;
+    this._closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
   }
 
   #onSocketClose = (): void => {
@@ -643,7 +644,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       const chunk = socket.read() as Buffer | null;
       if (chunk !== null) engine.receive(chunk);
     }
-    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    if (this._closeTimer !== null) clearTimeout(this._closeTimer);
     if (this.#inflating > 0) this.#closeWhenInflated = true;
     else this.#emitClose();
   };
