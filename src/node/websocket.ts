@@ -13,6 +13,7 @@ import {
   CloseEvent,
   ErrorEvent,
   type Listener,
+  type ListenerOptions,
   MessageEvent,
   WebSocketEvent,
   WebSocketEventTarget,
@@ -469,42 +470,42 @@ export class WebSocket extends WebSocketEventTarget {
   override addEventListener(
     type: 'message',
     listener: Listener<MessageEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'close',
     listener: Listener<CloseEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'error',
     listener: Listener<ErrorEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'open',
     listener: Listener<WebSocketEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'ping' | 'pong',
     listener: Listener<MessageEvent<Buffer>> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'reconnecting',
     listener: Listener<ReconnectEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: string,
     listener: Listener<WebSocketEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: string,
     listener: Listener<never> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void {
     super.addEventListener(type, listener, options);
   }

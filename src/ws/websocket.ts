@@ -50,7 +50,8 @@ export type SendData =
   | SharedArrayBuffer
   | ArrayBufferView
   | Blob
-  | readonly number[];
+  | readonly number[]
+  | readonly Uint8Array[];
 
 /** Options of `send`. */
 export interface SendOptions {
@@ -120,6 +121,10 @@ function toBuffer(data: Exclude<SendData, string | number | Blob>): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // A message received with binaryType 'fragments' is sent back as its bytes.
+  if (data.length > 0 && data.every((part) => part instanceof Uint8Array)) {
+    return Buffer.concat(data as readonly Uint8Array[]);
+  }
   return Buffer.from(data as readonly number[]);
 }
 
@@ -968,6 +973,7 @@ for (const name of [
 
 /** `ws`'s type names, reachable as `WebSocket.RawData`, `WebSocket.ServerOptions`, ... */
 export declare namespace WebSocket {
+  type RawData = Buffer | ArrayBuffer | Buffer[];
   type Data = string | Buffer | ArrayBuffer | Buffer[];
   type ClientOptions = ClientOptionsOf;
   type PerMessageDeflateOptions = PerMessageDeflateOptionsOf;

@@ -216,7 +216,7 @@ export class InCoreWebSocketBase {
    * component, it completes after the current task: `completed` is emitted, then, with
    * `autoConnect` (the default) and a `url`, it connects.
    */
-  constructor(init: InCoreInit = {}) {
+  constructor(init: InCoreInit & ThisType<InCoreWebSocketBase> = {}) {
     this.#reconnectDelay = init.reconnectDelay ?? 1000;
     this.#socketOptions = init.socketOptions;
     if (init.parent !== undefined) this.#parent = init.parent;
