@@ -454,10 +454,10 @@ export class WebSocket extends WebSocketEventTarget {
   set onmessage(fn: Handler<MessageEvent>) {
     this.setHandler('message', fn);
   }
-  get onerror(): Handler<ErrorEvent> {
+  get onerror(): Handler<ErrorEvent<WebSocketError>> {
     return this.getHandler('error');
   }
-  set onerror(fn: Handler<ErrorEvent>) {
+  set onerror(fn: Handler<ErrorEvent<WebSocketError>>) {
     this.setHandler('error', fn);
   }
   get onclose(): Handler<CloseEvent> {
@@ -479,7 +479,7 @@ export class WebSocket extends WebSocketEventTarget {
   ): void;
   override addEventListener(
     type: 'error',
-    listener: Listener<ErrorEvent> | null,
+    listener: Listener<ErrorEvent<WebSocketError>> | null,
     options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
