@@ -207,7 +207,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #controlCallback: Callback | undefined;
   /** Operations waiting behind a Blob being read, to keep order; null when none is. */
   #held: Held[] | null = null;
-  #onData = (chunk: Buffer) => this.#engine?.receive(chunk);
+  #onData = (chunk: Buffer) => {
+    // Replies written while one chunk is handled (echoes, pongs) leave in one system call.
+    const socket = this._socket!;
+    socket.cork();
+    this.#engine?.receive(chunk);
+    socket.uncork();
+  };
 
   /** A server-side socket (what `WebSocketServer` creates; `ws` has the same signature). */
   constructor(
@@ -374,7 +380,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       return;
     }
     const payload = typeof data === 'string' ? data : data == null ? EMPTY : toBuffer(data);
-    this.#whenReady(() => this.#sendNow(payload, binary, compress, fin, cb), cb);
+    if (this.#held === null) this.#sendNow(payload, binary, compress, fin, cb);
+    else this.#whenReady(() => this.#sendNow(payload, binary, compress, fin, cb), cb);
   }
 
   /** Destroys the socket at once, without a closing handshake. */
