@@ -15,8 +15,6 @@ import {
 } from '../protocol/extensions/permessage-deflate.js';
 import { computeAccept } from '../protocol/handshake.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
-import { type ClientOptions, checkClientOptions, deflateOptionsOf } from './options.js';
-import type { WebSocket } from './websocket.js';
 import {
   checkSubprotocols,
   kAbortHandshake,
@@ -25,7 +23,9 @@ import {
   kSetSocket,
   kSetUrl,
   wasAborted,
-} from './websocket.js';
+} from './internal.js';
+import { type ClientOptions, checkClientOptions, deflateOptionsOf } from './options.js';
+import type { WebSocket } from './websocket.js';
 
 /** Where the first request went, to drop credentials on a redirect elsewhere. */
 interface Origin {

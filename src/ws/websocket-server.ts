@@ -17,6 +17,7 @@ import {
 import { computeAccept } from '../protocol/handshake.js';
 import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
+import { kAccepted, kSetSocket } from './internal.js';
 import {
   checkServerOptions,
   deflateOptionsOf,
@@ -24,7 +25,7 @@ import {
   type VerifyClientCallbackAsync,
   type VerifyClientCallbackSync,
 } from './options.js';
-import { kAccepted, kSetSocket, WebSocket } from './websocket.js';
+import { WebSocket } from './websocket.js';
 
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
 const RUNNING = 0;

@@ -24,6 +24,14 @@ import {
   type WrappedListener,
   wrapListener,
 } from './events.js';
+import {
+  kAborted,
+  kAbortHandshake,
+  kAccepted,
+  kFailHandshake,
+  kSetSocket,
+  kSetUrl,
+} from './internal.js';
 import type {
   ClientOptions as ClientOptionsOf,
   FinishRequestCallback as FinishRequestCallbackOf,
@@ -97,20 +105,12 @@ const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragm
 const EMPTY = Buffer.alloc(0);
 /** `ws`'s default: how long to wait for the peer's close frame or TCP close after ours. */
 const CLOSE_TIMEOUT = 30_000;
-const SUBPROTOCOL = /^[!#$%&'*+\-.0-9A-Z^_`|a-z~]+$/;
 const OPCODE_PING = 0x9;
 const OPCODE_PONG = 0xa;
 const OPCODE_CLOSE = 0x8;
 
 /** `skipUTF8Validation`: the engine's platform with every UTF-8 check passing. */
 const trustingPlatform: Platform = { ...nodePlatform, isUtf8: () => true };
-
-/** Internal hooks of the client handshake and the server (not part of the public API). */
-export const kSetSocket = Symbol('wskit.ws.setSocket');
-export const kFailHandshake = Symbol('wskit.ws.failHandshake');
-export const kAbortHandshake = Symbol('wskit.ws.abortHandshake');
-export const kAccepted = Symbol('wskit.ws.accepted');
-export const kSetUrl = Symbol('wskit.ws.setUrl');
 
 function isBlob(value: unknown): value is Blob {
   return typeof Blob !== 'undefined' && value instanceof Blob;
@@ -927,31 +927,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 }
 
-const kAborted = Symbol('wskit.ws.aborted');
-
-/** Whether a request was aborted by the handshake itself (its `error` is then not reported). */
-export function wasAborted(request: ClientRequest): boolean {
-  return (request as ClientRequest & { [kAborted]?: boolean })[kAborted] === true;
-}
-
 /** Close codes an application may send (`ws`'s rule; RFC 6455 section 7.4). */
 function isValidStatusCode(code: number): boolean {
   return (
     (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
     (code >= 3000 && code <= 4999)
   );
-}
-
-/** Checks the subprotocols a client asks for, as `ws` does. */
-export function checkSubprotocols(protocols: readonly unknown[]): Set<string> {
-  const set = new Set<string>();
-  for (const protocol of protocols) {
-    if (typeof protocol !== 'string' || !SUBPROTOCOL.test(protocol) || set.has(protocol)) {
-      throw new SyntaxError('An invalid or duplicated subprotocol was specified');
-    }
-    set.add(protocol);
-  }
-  return set;
 }
 
 // Enumerable and read-only on the class and its prototype, as in ws.
