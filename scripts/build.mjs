@@ -49,6 +49,12 @@ compile('tsconfig.build.json');
 compile('tsconfig.cjs.json');
 mkdirSync('dist/cjs', { recursive: true });
 writeFileSync('dist/cjs/package.json', '{ "type": "commonjs" }\n');
+// `require('wskit/ws')` gives the WebSocket class itself, as `require('ws')` does.
+writeFileSync(
+  'dist/cjs/ws.js',
+  '"use strict";\n// ws\'s CommonJS shape: the module is the WebSocket class, carrying Server, WebSocketServer, ...\nmodule.exports = require("./ws/index.js").default;\n',
+);
+writeFileSync('dist/cjs/ws.d.ts', 'import WebSocket from "./ws/index.js";\nexport = WebSocket;\n');
 
 // The browser entries compile (declarations only) without Node's types in scope, so a Node
 // module reached from one fails here; esbuild then bundles them (shared code in chunks, so
@@ -85,7 +91,7 @@ await build({
 // ES module wrappers: each re-exports by name what its CommonJS module exports. esbuild lists
 // the value exports of the source statically, so no module runs at build time.
 mkdirSync('dist/import', { recursive: true });
-for (const { subpath, node } of entries) {
+for (const { subpath, node, esm } of entries) {
   const name = wrapperName(subpath);
   const { metafile } = await build({
     entryPoints: [`src/${node}.ts`],
@@ -99,12 +105,26 @@ for (const { subpath, node } of entries) {
     logLevel: 'warning',
   });
   const names = Object.values(metafile.outputs).flatMap((o) => o.exports);
-  const from = `'../cjs/${node}.js'`;
-  writeFileSync(
-    `dist/import/${name}.js`,
-    `export {\n  ${names.sort().join(',\n  ')},\n} from ${from};\n`,
-  );
-  writeFileSync(`dist/import/${name}.d.ts`, `export * from ${from};\n`);
+  const from = `'../cjs/${esm ?? node}.js'`;
+  if (names.includes('default')) {
+    // Node gives a CommonJS module's module.exports as its default export, so a default export
+    // is taken from it by name, and the named ones beside it.
+    const named = names.filter((n) => n !== 'default').sort();
+    writeFileSync(
+      `dist/import/${name}.js`,
+      `import cjs from ${from};\nexport default cjs.default;\nexport const {\n  ${named.join(',\n  ')},\n} = cjs;\n`,
+    );
+    writeFileSync(
+      `dist/import/${name}.d.ts`,
+      `export * from ${from};\nexport { default } from ${from};\n`,
+    );
+  } else {
+    writeFileSync(
+      `dist/import/${name}.js`,
+      `export {\n  ${names.sort().join(',\n  ')},\n} from ${from};\n`,
+    );
+    writeFileSync(`dist/import/${name}.d.ts`, `export * from ${from};\n`);
+  }
 }
 
 // tsc emits every file under src/; the tarball holds only what some entry loads (type-only

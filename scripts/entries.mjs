@@ -9,6 +9,9 @@ export const entries = [
   { subpath: './4d', node: '4d', browser: 'dialects/4d/browser' },
   { subpath: './overte', node: 'overte', browser: 'dialects/overte/browser' },
   { subpath: './redis', node: 'redis/index', browser: null },
+  // require('wskit/ws') is ws's shape, the WebSocket class itself (dist/cjs/ws.js, written by the
+  // build); the ES module wrapper re-exports the module behind it.
+  { subpath: './ws', node: 'ws', esm: 'ws/index', browser: null },
 ];
 
 /** The file name of an entry's ES module wrapper: "." is index, "./4d" is 4d. */

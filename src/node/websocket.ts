@@ -8,6 +8,7 @@ import {
   CloseEvent,
   ErrorEvent,
   type Listener,
+  type ListenerOptions,
   MessageEvent,
   WebSocketEvent,
   WebSocketEventTarget,
@@ -267,10 +268,10 @@ export class WebSocket extends WebSocketEventTarget {
   set onmessage(fn: Handler<MessageEvent>) {
     this.setHandler('message', fn);
   }
-  get onerror(): Handler<ErrorEvent> {
+  get onerror(): Handler<ErrorEvent<WebSocketError>> {
     return this.getHandler('error');
   }
-  set onerror(fn: Handler<ErrorEvent>) {
+  set onerror(fn: Handler<ErrorEvent<WebSocketError>>) {
     this.setHandler('error', fn);
   }
   get onclose(): Handler<CloseEvent> {
@@ -284,42 +285,42 @@ export class WebSocket extends WebSocketEventTarget {
   override addEventListener(
     type: 'message',
     listener: Listener<MessageEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'close',
     listener: Listener<CloseEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'error',
-    listener: Listener<ErrorEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    listener: Listener<ErrorEvent<WebSocketError>> | null,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'open',
     listener: Listener<WebSocketEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'ping' | 'pong',
     listener: Listener<MessageEvent<Buffer>> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: 'reconnecting',
     listener: Listener<ReconnectEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: string,
     listener: Listener<WebSocketEvent> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
     type: string,
     listener: Listener<never> | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | ListenerOptions,
   ): void {
     super.addEventListener(type, listener, options);
   }

@@ -57,6 +57,11 @@ export interface ProtocolOptions {
   platform?: Platform;
   /** A negotiated per-message compression extension (permessage-deflate). */
   compressor?: MessageCompressor;
+  /**
+   * Answer each ping with a pong (default true). When false the transport must answer itself
+   * (RFC 6455 section 5.5.2), as `ws`'s `autoPong: false` lets applications do.
+   */
+  autoPong?: boolean;
 }
 
 /**
@@ -105,6 +110,7 @@ export class WebSocketProtocol implements FrameSink {
   private readonly masks: MaskKeyPool | null;
   private readonly maxPayload: number;
   private readonly compressor: MessageCompressor | null;
+  private readonly autoPong: boolean;
 
   /** Checks text arriving in pieces; made for the first such message (idle connections have none). */
   private utf8: Utf8Validator | null = null;
@@ -131,6 +137,7 @@ export class WebSocketProtocol implements FrameSink {
     this.sink = sink;
     this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.compressor = options.compressor ?? null;
+    this.autoPong = options.autoPong ?? true;
     this.parser = new FrameParser(
       {
         expectMasked: this.role === 'server',
@@ -210,14 +217,17 @@ export class WebSocketProtocol implements FrameSink {
     this.parser.push(chunk);
   }
 
-  /** Sends a whole text message. Returns false (and sends nothing) once close has been sent. */
-  sendText(text: string | Uint8Array): boolean {
-    return this.sendData(Opcode.Text, text, true);
+  /**
+   * Sends a whole text message. Returns false (and sends nothing) once close has been sent.
+   * `compress: false` sends it uncompressed even past the compressor's threshold.
+   */
+  sendText(text: string | Uint8Array, compress = true): boolean {
+    return this.sendData(Opcode.Text, text, compress);
   }
 
-  /** Sends a whole binary message. Returns false (and sends nothing) once close has been sent. */
-  sendBinary(data: Uint8Array | string): boolean {
-    return this.sendData(Opcode.Binary, data, true);
+  /** Sends a whole binary message; see {@link sendText}. */
+  sendBinary(data: Uint8Array | string, compress = true): boolean {
+    return this.sendData(Opcode.Binary, data, compress);
   }
 
   /**
@@ -385,7 +395,7 @@ export class WebSocketProtocol implements FrameSink {
         return this.receiveClose(payload);
       case Opcode.Ping:
         // RFC 6455 section 5.5.2: answer with a pong carrying the same payload, unless closing.
-        if (!this._closeSent) this.writeFrame(Opcode.Pong, payload, true, false);
+        if (this.autoPong && !this._closeSent) this.writeFrame(Opcode.Pong, payload, true, false);
         this.sink.onPing(payload);
         return;
       case Opcode.Pong:
@@ -587,13 +597,14 @@ export class WebSocketProtocol implements FrameSink {
     this.writeFrame(Opcode.Close, body, true, false);
   }
 
-  private sendData(opcode: number, data: Uint8Array | string, fin: boolean): boolean {
+  private sendData(opcode: number, data: Uint8Array | string, allowCompression: boolean): boolean {
     if (this._closeSent) return false;
     if (this.sendingFragmented)
       throw new TypeError('a fragmented message is being sent; finish it first');
+    const fin = true;
     const compressor = this.compressor;
     if (compressor !== null) {
-      const compress = this.byteLengthAtLeast(data, compressor.threshold);
+      const compress = allowCompression && this.byteLengthAtLeast(data, compressor.threshold);
       if (compress || this.outQueue !== null) {
         // Compression is asynchronous: this message and everything after it wait in order.
         const queue = this.outQueue ?? [];

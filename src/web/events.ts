@@ -89,11 +89,12 @@ export class CloseEvent extends WebSocketEvent {
 }
 
 /** Fired when the connection fails; `error` is a typed wskit error with a stable `code`. */
-export class ErrorEvent extends WebSocketEvent {
-  readonly error: unknown;
+export class ErrorEvent<E extends Error = Error> extends WebSocketEvent {
+  /** What went wrong: on wskit's WebSocket, a typed WebSocketError with a stable `code`. */
+  readonly error: E | undefined;
   readonly message: string;
 
-  constructor(type: string, init: { error?: unknown; message?: string } = {}) {
+  constructor(type: string, init: { error?: E; message?: string } = {}) {
     super(type);
     this.error = init.error;
     this.message = init.message ?? (init.error instanceof Error ? init.error.message : '');

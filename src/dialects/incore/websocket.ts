@@ -243,7 +243,7 @@ export class InCoreWebSocketBase {
    * component, it completes after the current task: `completed` is emitted, then, with
    * `autoConnect` (the default) and a `url`, it connects.
    */
-  constructor(init: InCoreInit = {}) {
+  constructor(init: InCoreInit & ThisType<InCoreWebSocketBase> = {}) {
     if (typeof init !== 'object' || init === null)
       throw new TypeError('new WebSocket() takes a property bag: { url, onConnected, ... }');
     const handlers: Array<[string, unknown]> = [];
