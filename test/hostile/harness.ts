@@ -39,9 +39,10 @@ export class Target {
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
 
-  constructor(config: TargetConfig) {
-    const script = fileURLToPath(new URL('./target.mjs', import.meta.url));
-    this.child = fork(script, [JSON.stringify(config)], {
+  /** `script`: the endpoint program beside this file (target.mjs, or incore-target.mjs). */
+  constructor(config: TargetConfig | Record<string, unknown>, script = 'target.mjs') {
+    const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
+    this.child = fork(path, [JSON.stringify(config)], {
       execArgv: [`--max-old-space-size=${HEAP_MIB}`, '--expose-gc'],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
@@ -318,4 +319,23 @@ export function flood(socket: Socket, next: () => Buffer | null, ms: number): Pr
     socket.once('close', finish);
     pump();
   });
+}
+
+/** A wskit server target; stopped after the file's tests. */
+export async function serverTarget(
+  targets: Target[],
+  options: Record<string, unknown> = {},
+): Promise<{ target: Target; port: number }> {
+  const target = new Target({ role: 'server', library: 'wskit', options });
+  targets.push(target);
+  return { target, port: await target.port() };
+}
+
+/** The target process still runs and its heap in use stays well under its limit. */
+export async function assertHealthy(target: Target): Promise<void> {
+  if (!target.alive) throw new Error('the target process is no longer running');
+  const { heapUsed } = await target.memory();
+  if (heapUsed >= HEAP_MIB * 1024 * 1024 * 0.75) {
+    throw new Error(`heap in use is not bounded: ${heapUsed} bytes`);
+  }
 }
