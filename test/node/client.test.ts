@@ -22,9 +22,9 @@ import {
   type WebSocketEvent,
   WebSocketServer,
 } from '../../src/index.js';
+import { closedPort } from '../support/ports.js';
 import {
   acceptFor,
-  closedPort,
   closeNetServer,
   closePayload,
   closeServer,

@@ -20,9 +20,9 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from '../../src/index.js';
+import { WAIT_MS } from '../support/timeouts.js';
 
 /** Default bound of every single wait, in milliseconds. */
-export const WAIT_MS = 5000;
 
 // -- waiting -------------------------------------------------------------------------------------
 
@@ -297,16 +297,6 @@ export class TestEnv {
     }
     return reader;
   }
-}
-
-/** A temporary port nothing listens on: bound, read, and closed again. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await nextEmit(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 // -- raw TCP peers -------------------------------------------------------------------------------

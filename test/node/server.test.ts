@@ -16,6 +16,7 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../src/index.js';
+import { WAIT_MS } from '../support/timeouts.js';
 import {
   acceptFor,
   type ByteReader,
@@ -35,7 +36,6 @@ import {
   TestEnv,
   turn,
   upgradeRequest,
-  WAIT_MS,
 } from './helpers.js';
 
 const T = { timeout: 10_000 };
