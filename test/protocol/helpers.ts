@@ -1,12 +1,12 @@
 /**
- * Test helpers for the sans-I/O engine: a Node platform, a recording sink, a raw frame builder
+ * Test helpers for the sans-I/O engine: the shipped platforms, a recording sink, a raw frame builder
  * that can produce any (also malformed) frame, and a frame decoder for what the engine wrote.
  */
 import assert from 'node:assert/strict';
 import { Buffer, isUtf8 } from 'node:buffer';
-import { createHash, randomFillSync } from 'node:crypto';
 import fc from 'fast-check';
 import { ProtocolError } from '../../src/errors.js';
+import { nodePlatform } from '../../src/node/node-platform.js';
 import {
   type Platform,
   type ProtocolSink,
@@ -21,20 +21,6 @@ import {
   frame,
   parseCloseBody,
 } from '../support/frames.js';
-
-/** A Node platform built on Buffer, as the Node transport would pass it. */
-export const nodePlatform: Platform = {
-  isUtf8: (bytes) => isUtf8(bytes),
-  alloc: (size) => Buffer.allocUnsafe(size),
-  concat: (chunks, total) => Buffer.concat(chunks, total),
-  byteLength: (text) => Buffer.byteLength(text),
-  encodeInto: (text, target, offset) => (target as Buffer).write(text, offset),
-  decode: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'),
-  randomFill: (target) => {
-    randomFillSync(target);
-  },
-  sha1Base64: (text) => createHash('sha1').update(text).digest('base64'),
-};
 
 /** Both platforms, for suites that must hold on each. */
 export const platforms: ReadonlyArray<readonly [string, Platform]> = [
