@@ -3,21 +3,11 @@
  * against the harness's wskit echo server. `npm run build` must have run (npm test does).
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { closedPort } from '../support/ports.js';
 import { browserSkipReason, launchChromium } from './chromium.js';
 import { type BrowserHarness, startHarness } from './harness.js';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /** The part of the browser module's API the page scripts use (the page cannot import types). */
 interface PageWebSocket {

@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer } from '../../src/index.js';
+import { closedPort } from '../support/ports.js';
 import { browserSkipReason, launchChromium } from './chromium.js';
 import { type BrowserHarness, startHarness } from './harness.js';
 
@@ -23,15 +24,6 @@ const BUILT = resolve(
 const skip =
   browserSkipReason ?? (existsSync(BUILT) ? undefined : `${BUILT} is missing: run npm run build`);
 const MODULE = '/dist/esm/browser/index.js';
-
-/** A TCP port on 127.0.0.1 that nothing listens on (right now). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /** A standalone wskit server on 127.0.0.1:`port` (0: any free port). */
 async function listen(port: number): Promise<WebSocketServer> {
@@ -136,7 +128,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
   });
 
   it('rejects connect() with a typed error when nothing listens', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const result = await page.evaluate(
       async ([path, url]) => {
         const m = (await import(path!)) as CoreModule;
@@ -349,7 +341,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
   });
 
   it('bounds the queue and reports what was never sent when closed between attempts', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const result = await page.evaluate(
       async ([path, url]) => {
         const m = (await import(path!)) as CoreModule;

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { closedPort } from '../support/ports.js';
 import { browserSkipReason, launchChromium } from './chromium.js';
 import { type BrowserHarness, startHarness } from './harness.js';
 
@@ -17,15 +17,6 @@ const BUILT = resolve(
 );
 const skip =
   browserSkipReason ?? (existsSync(BUILT) ? undefined : `${BUILT} is missing: run npm run build`);
-
-/** A TCP port on 127.0.0.1 that nothing listens on (right now). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /** The module the page imports; a variable so TypeScript does not try to resolve the URL. */
 const MODULE = '/dist/esm/browser/incore.js';
@@ -198,7 +189,7 @@ describe('InCore dialect in Chromium', { skip, timeout: 60_000 }, () => {
         await failed;
         return { error: ws.error, state: ws.state, socketErrors, errorString: ws.errorString };
       },
-      { modulePath: MODULE, url: `ws://127.0.0.1:${await freePort()}/` },
+      { modulePath: MODULE, url: `ws://127.0.0.1:${await closedPort()}/` },
     );
     assert.equal(result.error, 1);
     assert.equal(result.state, 3);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { CloseData, MessageData } from '../../src/browser/overte.js';
-import { closedPort } from '../node/helpers.js';
+import { closedPort } from '../support/ports.js';
 import { browserSkipReason, launchChromium } from './chromium.js';
 import { type BrowserHarness, startHarness } from './harness.js';
 

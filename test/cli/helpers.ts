@@ -12,14 +12,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type WebSocket, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
+import { CLI_WAIT_MS } from '../support/timeouts.js';
 import { opensslMissing, writeCertificateFiles } from '../support/tls.js';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The command, as package.json's "bin" names it. */
 export const BIN = join(ROOT, 'bin', 'wskit.js');
-/** Bound of a single wait for output, in milliseconds. */
-export const WAIT_MS = 8000;
 /** Options of every test: a hard bound on its duration. */
 export const T = { timeout: 30_000 };
 
@@ -115,7 +114,7 @@ export class Cli {
   async waitFor(
     pattern: RegExp,
     stream: 'stdout' | 'stderr' = 'stdout',
-    ms = WAIT_MS,
+    ms = CLI_WAIT_MS,
   ): Promise<RegExpMatchArray> {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -137,7 +136,7 @@ export class Cli {
   }
 
   /** Resolves with the exit, or fails after `ms` (the process is killed in cleanup). */
-  async exit(ms = WAIT_MS): Promise<Exit> {
+  async exit(ms = CLI_WAIT_MS): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -289,7 +288,7 @@ export class Tmux {
   }
 
   /** Resolves with the screen once `pattern` appears on it, polling for at most `ms`. */
-  async waitFor(pattern: RegExp, ms = WAIT_MS): Promise<string> {
+  async waitFor(pattern: RegExp, ms = CLI_WAIT_MS): Promise<string> {
     const deadline = Date.now() + ms;
     for (;;) {
       const screen = this.screen();

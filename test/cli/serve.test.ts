@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebSocket } from '../../src/index.js';
+import { CLI_WAIT_MS } from '../support/timeouts.js';
 import {
   Cleanup,
   Cli,
@@ -16,7 +17,6 @@ import {
   startEchoServer,
   T,
   Tmux,
-  WAIT_MS,
   wskitCommand,
 } from './helpers.js';
 
@@ -29,9 +29,9 @@ async function client(url: string, cleanup: Cleanup): Promise<{ ws: WebSocket; g
   return { ws, got };
 }
 
-/** Resolves once `check` holds, polling; fails after WAIT_MS. */
+/** Resolves once `check` holds, polling; fails after CLI_WAIT_MS. */
 async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+  const deadline = Date.now() + CLI_WAIT_MS;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

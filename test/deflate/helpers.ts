@@ -20,7 +20,8 @@ import {
   type DeflateAgreement,
 } from '../../src/protocol/extensions/permessage-deflate.js';
 import { type ProtocolSink, type Role, WebSocketProtocol } from '../../src/protocol/index.js';
-import { type DecodedFrame, decodeFrames, Op } from '../protocol/helpers.js';
+import { Op } from '../protocol/helpers.js';
+import { type DecodedFrame, decodeFrames } from '../support/frames.js';
 
 /** Every test is bounded in time. */
 export const T = { timeout: 20_000 } as const;
@@ -30,14 +31,8 @@ export const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 // -- frames: the raw frame builder and decoder of the engine tests ----------------------------
 
-export {
-  type DecodedFrame,
-  decodeFrames,
-  type FrameSpec,
-  frame,
-  Op,
-  peerFrame,
-} from '../protocol/helpers.js';
+export { Op, peerFrame } from '../protocol/helpers.js';
+export { type DecodedFrame, decodeFrames, type FrameSpec, frame } from '../support/frames.js';
 
 /** Code of a close frame's payload; undefined for an empty body. */
 export function closeCodeOf(payload: Buffer): number | undefined {

@@ -21,8 +21,9 @@ import {
   WebSocket,
 } from '../../src/4d.js';
 import { WebSocketServer, type WebSocket as WskitSocket } from '../../src/index.js';
+import { closedPort } from '../support/ports.js';
+import { WAIT_MS } from '../support/timeouts.js';
 
-const WAIT_MS = 5000;
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 
 type CallbackName = 'onOpen' | 'onMessage' | 'onError' | 'onTerminate';
@@ -218,15 +219,6 @@ async function startEchoServer(): Promise<EchoServer> {
     },
     close: () => new Promise<void>((done) => wss.close(() => done())),
   };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 /** A raw TCP server that accepts the WebSocket handshake, then writes `bytes`. */

@@ -11,7 +11,8 @@ import {
   type WebSocketServerOptions,
   type WebSocket as WskitSocket,
 } from '../../src/index.js';
-import { closedPort, closeServer } from '../node/helpers.js';
+import { closeServer } from '../node/helpers.js';
+import { closedPort } from '../support/ports.js';
 import { CallbackWarnings, until } from './user-code.js';
 
 interface Server {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { before, describe, it, type TestContext } from 'node:test';
 import {
   INCORE_SIGNALS,
@@ -23,12 +23,9 @@ import {
   type WebSocketServerOptions,
   type WebSocket as WskitSocket,
 } from '../../src/index.js';
+import { closedPort } from '../support/ports.js';
+import { QUIET_MS, WAIT_MS } from '../support/timeouts.js';
 import { selfSignedCertificate } from '../support/tls.js';
-
-/** Bound of every single wait, in milliseconds. */
-const WAIT_MS = 5000;
-/** How long a "nothing happens" check watches. */
-const QUIET_MS = 300;
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -202,15 +199,6 @@ async function serverFor(
   const server = await startServer(options, flags);
   t.after(() => server.close());
   return server;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on (right now). */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Resolves when a server-side socket has closed. */
@@ -397,7 +385,7 @@ describe('InCore construction, autoConnect and reconnection', { timeout: 30_000 
   });
 
   it('reconnects after a connection error once the server is up (reconnectDelay 50)', async (t) => {
-    const port = await freePort();
+    const port = await closedPort();
     const ws = create(t, { url: `ws://127.0.0.1:${port}/`, reconnectDelay: 50 });
     await waitFor(ws.errorOccurred, 'the connection error');
     assert.equal(ws.error, InCoreError.IpSocketError);
@@ -425,7 +413,7 @@ describe('InCore construction, autoConnect and reconnection', { timeout: 30_000 
   });
 
   it('setting autoConnect false stops reconnection', async (t) => {
-    const port = await freePort();
+    const port = await closedPort();
     const ws = create(t, { url: `ws://127.0.0.1:${port}/`, reconnectDelay: 50 });
     await waitFor(ws.errorOccurred, 'the connection error');
     ws.autoConnect = false;
@@ -594,7 +582,7 @@ describe('InCore errors', { timeout: 30_000 }, () => {
   });
 
   it('connection refused: IpSocketError and ipSocketErrorOccurred(ConnectionRefusedError 0)', async (t) => {
-    const port = await freePort();
+    const port = await closedPort();
     const ws = create(t, { url: `ws://127.0.0.1:${port}/`, autoConnect: false });
     const socketErrors = record(ws.ipSocketErrorOccurred);
     const sslErrors = record(ws.sslErrorOccurred);
@@ -615,7 +603,7 @@ describe('InCore errors', { timeout: 30_000 }, () => {
   });
 
   it('repeated connection errors while reconnecting: errorOccurred each time, errorChanged once', async (t) => {
-    const port = await freePort();
+    const port = await closedPort();
     const ws = create(t, { url: `ws://127.0.0.1:${port}/`, reconnectDelay: 20 });
     const errorChanged = record(ws.errorChanged);
     const socketErrors = record(ws.ipSocketErrorOccurred);

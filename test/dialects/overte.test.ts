@@ -25,7 +25,9 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../src/overte.js';
-import { closedPort, type StandaloneOptions, TestEnv, WAIT_MS } from '../node/helpers.js';
+import { type StandaloneOptions, TestEnv } from '../node/helpers.js';
+import { closedPort } from '../support/ports.js';
+import { WAIT_MS } from '../support/timeouts.js';
 
 // -- helpers -------------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
  * Helpers for the dialect tests of issue 10: collect the process warnings under which the
  * dialects report an exception thrown by user code, and wait for a condition without sleeping.
  */
-import { WAIT_MS } from '../node/helpers.js';
+import { WAIT_MS } from '../support/timeouts.js';
 
 /** The warnings a dialect emitted for user-code exceptions since `start()`; `stop()` detaches. */
 export class CallbackWarnings {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ErrorEvent, HandshakeError, type WebSocketError } from '../../src/index.js';
+import { NO_HANDSHAKE_TIMEOUT_MS } from '../support/timeouts.js';
 import {
   acceptFor,
   type ByteReader,
@@ -17,7 +18,7 @@ import {
 
 const T = { timeout: 10_000 };
 /** Far beyond the test's own timeout: a failure reported here cannot be the handshake timeout. */
-const NO_TIMEOUT = { handshakeTimeout: 60_000 };
+const NO_TIMEOUT = { handshakeTimeout: NO_HANDSHAKE_TIMEOUT_MS };
 
 /** Connects a client to a raw server and returns the server side once it read the request. */
 async function start(env: TestEnv, handshakeTimeout = NO_TIMEOUT.handshakeTimeout) {

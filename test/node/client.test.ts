@@ -22,11 +22,11 @@ import {
   type WebSocketEvent,
   WebSocketServer,
 } from '../../src/index.js';
+import { closeBody } from '../support/frames.js';
+import { closedPort } from '../support/ports.js';
 import {
   acceptFor,
-  closedPort,
   closeNetServer,
-  closePayload,
   closeServer,
   collectMessages,
   encodeFrame,
@@ -281,7 +281,7 @@ describe('readyState, send() and close()', () => {
     assert.equal(close.opcode, 0x8);
     assert.equal(parseClose(close.payload).code, 1000);
     const closed = nextEvent(ws, 'close');
-    conn.write(encodeFrame(0x8, closePayload(1000)));
+    conn.write(encodeFrame(0x8, closeBody(1000)));
     conn.socket.end();
     const rest = await conn.readToEnd();
     assert.equal(rest.length, 0, 'nothing was written after the close frame');
@@ -828,7 +828,7 @@ describe('connection failures', () => {
     const { conn } = await raw.acceptUpgrade();
     await nextEvent(ws, 'open');
     const closed = nextEvent(ws, 'close');
-    conn.write(encodeFrame(0x8, closePayload(3001, 'raw bye')));
+    conn.write(encodeFrame(0x8, closeBody(3001, 'raw bye')));
     const echo = await conn.readFrame();
     assert.equal(echo.opcode, 0x8);
     assert.equal(parseClose(echo.payload).code, 3001);
@@ -918,7 +918,7 @@ describe('frames from a hand-crafted server', () => {
     const { conn } = await raw.acceptUpgrade();
     await nextEvent(ws, 'open');
     const closed = nextEvent(ws, 'close');
-    conn.write(encodeFrame(0x8, closePayload(1005)));
+    conn.write(encodeFrame(0x8, closeBody(1005)));
     const frame = await conn.readCloseFrame();
     assert.equal(parseClose(frame.payload).code, 1002);
     const event = await closed;
@@ -938,7 +938,7 @@ describe('frames from a hand-crafted server', () => {
     assert.deepEqual(parseClose(close.payload), { code: 1000, reason: 'leaving' });
     const closed = nextEvent(ws, 'close');
     conn.write(encodeFrame(0x1, 'late message'));
-    conn.write(encodeFrame(0x8, closePayload(1000, 'ack')));
+    conn.write(encodeFrame(0x8, closeBody(1000, 'ack')));
     conn.socket.end();
     const event = await closed;
     assert.deepEqual(log.types, ['open', 'close']);

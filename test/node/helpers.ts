@@ -20,9 +20,10 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from '../../src/index.js';
+import { frame } from '../support/frames.js';
+import { WAIT_MS } from '../support/timeouts.js';
 
 /** Default bound of every single wait, in milliseconds. */
-export const WAIT_MS = 5000;
 
 // -- waiting -------------------------------------------------------------------------------------
 
@@ -297,16 +298,6 @@ export class TestEnv {
     }
     return reader;
   }
-}
-
-/** A temporary port nothing listens on: bound, read, and closed again. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await nextEmit(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 // -- raw TCP peers -------------------------------------------------------------------------------
@@ -654,34 +645,16 @@ export function encodeFrame(
   payload: string | Uint8Array = Buffer.alloc(0),
   options: FrameOptions = {},
 ): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
-  const mask =
-    options.mask === true
-      ? randomBytes(4)
-      : options.mask instanceof Uint8Array
-        ? Buffer.from(options.mask)
-        : null;
-  const length = data.length;
-  const extended = length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const header = Buffer.alloc(2 + extended + (mask ? 4 : 0));
-  header[0] = ((options.fin ?? true) ? 0x80 : 0) | ((options.rsv ?? 0) << 4) | opcode;
-  const length7 = extended === 0 ? length : extended === 2 ? 126 : 127;
-  header[1] = (mask ? 0x80 : 0) | length7;
-  if (extended === 2) header.writeUInt16BE(length, 2);
-  if (extended === 8) header.writeBigUInt64BE(BigInt(length), 2);
-  if (mask) {
-    mask.copy(header, 2 + extended);
-    for (let i = 0; i < data.length; i++) data[i] = data[i]! ^ mask[i % 4]!;
-  }
-  return Buffer.concat([header, data]);
-}
-
-/** A close frame body: code then UTF-8 reason. */
-export function closePayload(code: number, reason = ''): Buffer {
-  const body = Buffer.alloc(2 + Buffer.byteLength(reason));
-  body.writeUInt16BE(code, 0);
-  body.write(reason, 2);
-  return body;
+  const rsv = options.rsv ?? 0;
+  return frame({
+    opcode,
+    payload,
+    fin: options.fin ?? true,
+    rsv1: (rsv & 4) !== 0,
+    rsv2: (rsv & 2) !== 0,
+    rsv3: (rsv & 1) !== 0,
+    mask: options.mask ?? false,
+  });
 }
 
 /** The size of the frame `bytes` starts with, from its header alone; -1 when the header is cut. */

@@ -14,7 +14,8 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from '../../src/index.js';
-import { nextEmit, nextEvent, TestEnv, WAIT_MS } from './helpers.js';
+import { WAIT_MS } from '../support/timeouts.js';
+import { nextEmit, nextEvent, TestEnv } from './helpers.js';
 
 const T = { timeout: 30_000 };
 const KiB = 1024;

@@ -16,11 +16,12 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../src/index.js';
+import { closeBody } from '../support/frames.js';
+import { WAIT_MS } from '../support/timeouts.js';
 import {
   acceptFor,
   type ByteReader,
   closeNetServer,
-  closePayload,
   closeServer,
   collectMessages,
   decodeFrame,
@@ -35,7 +36,6 @@ import {
   TestEnv,
   turn,
   upgradeRequest,
-  WAIT_MS,
 } from './helpers.js';
 
 const T = { timeout: 10_000 };
@@ -848,7 +848,7 @@ describe('misbehaving peers', () => {
     const conn = await env.rawUpgrade(server.port);
     const [peer] = await connected;
     const closed = nextEvent(peer, 'close');
-    conn.write(encodeFrame(0x8, closePayload(4000, 'raw client'), { mask: true }));
+    conn.write(encodeFrame(0x8, closeBody(4000, 'raw client'), { mask: true }));
     const echo = await conn.readFrame();
     assert.equal(echo.opcode, 0x8);
     assert.equal(parseClose(echo.payload).code, 4000);
@@ -1028,9 +1028,9 @@ describe('fuzzing: nothing a peer sends crashes the server', () => {
         payload = pick([
           Buffer.alloc(0),
           Buffer.from([3]),
-          closePayload(pick([1000, 1001, 1005, 1006, 1015, 2999, 3000, 4999, 5000, 999])),
-          Buffer.concat([closePayload(1000), Buffer.from([0xff, 0xfe])]),
-          closePayload(1000, 'r'.repeat(130)),
+          closeBody(pick([1000, 1001, 1005, 1006, 1015, 2999, 3000, 4999, 5000, 999])),
+          Buffer.concat([closeBody(1000), Buffer.from([0xff, 0xfe])]),
+          closeBody(1000, 'r'.repeat(130)),
         ]);
       } else if (payloadKind < 0.4) {
         const text = Buffer.from(pick(texts));

@@ -17,7 +17,8 @@ import {
   shouldCloseTransport,
   WebSocketProtocol,
 } from '../../src/protocol/index.js';
-import { closeBody, createEngine, Op, peerFrame, platforms, RecordingSink } from './helpers.js';
+import { closeBody } from '../support/frames.js';
+import { createEngine, Op, peerFrame, platforms, RecordingSink } from './helpers.js';
 
 const roles: Role[] = ['server', 'client'];
 

@@ -7,15 +7,8 @@ import {
   MAX_CLOSE_REASON_BYTES,
   type Role,
 } from '../../src/protocol/index.js';
-import {
-  assertFailed,
-  closeBody,
-  createEngine,
-  Op,
-  parseCloseBody,
-  peerFrame,
-  platforms,
-} from './helpers.js';
+import { closeBody, parseCloseBody } from '../support/frames.js';
+import { assertFailed, createEngine, Op, peerFrame, platforms } from './helpers.js';
 
 const roles: Role[] = ['server', 'client'];
 const validCodes = [

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { HandshakeError } from '../../src/errors.js';
+import { nodePlatform } from '../../src/node/node-platform.js';
 import {
   buildAcceptResponse,
   buildClientRequest,
@@ -20,7 +21,7 @@ import {
   validateServerResponse,
   WEBSOCKET_GUID,
 } from '../../src/protocol/index.js';
-import { nodePlatform, platforms } from './helpers.js';
+import { platforms } from './helpers.js';
 
 const RFC_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const RFC_ACCEPT = 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=';

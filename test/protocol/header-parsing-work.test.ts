@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { nodePlatform } from '../../src/node/node-platform.js';
 import {
   ClientHandshake,
   computeAccept,
@@ -15,7 +16,6 @@ import {
   ServerHandshake,
 } from '../../src/protocol/index.js';
 import { countWork } from '../support/work-counter.js';
-import { nodePlatform } from './helpers.js';
 
 const SMALL = 15_000;
 const LARGE = 150_000;

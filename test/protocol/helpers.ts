@@ -1,12 +1,12 @@
 /**
- * Test helpers for the sans-I/O engine: a Node platform, a recording sink, a raw frame builder
+ * Test helpers for the sans-I/O engine: the shipped platforms, a recording sink, a raw frame builder
  * that can produce any (also malformed) frame, and a frame decoder for what the engine wrote.
  */
 import assert from 'node:assert/strict';
 import { Buffer, isUtf8 } from 'node:buffer';
-import { createHash, randomFillSync } from 'node:crypto';
 import fc from 'fast-check';
 import { ProtocolError } from '../../src/errors.js';
+import { nodePlatform } from '../../src/node/node-platform.js';
 import {
   type Platform,
   type ProtocolSink,
@@ -14,20 +14,13 @@ import {
   type Role,
   WebSocketProtocol,
 } from '../../src/protocol/index.js';
-
-/** A Node platform built on Buffer, as the Node transport would pass it. */
-export const nodePlatform: Platform = {
-  isUtf8: (bytes) => isUtf8(bytes),
-  alloc: (size) => Buffer.allocUnsafe(size),
-  concat: (chunks, total) => Buffer.concat(chunks, total),
-  byteLength: (text) => Buffer.byteLength(text),
-  encodeInto: (text, target, offset) => (target as Buffer).write(text, offset),
-  decode: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'),
-  randomFill: (target) => {
-    randomFillSync(target);
-  },
-  sha1Base64: (text) => createHash('sha1').update(text).digest('base64'),
-};
+import {
+  type DecodedFrame,
+  decodeFrames,
+  type FrameSpec,
+  frame,
+  parseCloseBody,
+} from '../support/frames.js';
 
 /** Both platforms, for suites that must hold on each. */
 export const platforms: ReadonlyArray<readonly [string, Platform]> = [
@@ -135,152 +128,9 @@ export function peerOf(role: Role): Role {
   return role === 'server' ? 'client' : 'server';
 }
 
-// -- frame builder -------------------------------------------------------------------------------
-
-export interface FrameSpec {
-  opcode: number;
-  /** Default true. */
-  fin?: boolean;
-  rsv1?: boolean;
-  rsv2?: boolean;
-  rsv3?: boolean;
-  /** Strings are encoded as UTF-8. */
-  payload?: Uint8Array | string;
-  /** A 4-byte key, true for a random key, false or absent for an unmasked frame. */
-  mask?: Uint8Array | boolean;
-  /** Length field size in bits; default the minimal one. Non-minimal encodings are allowed. */
-  lengthBits?: 7 | 16 | 64;
-  /** Value written in the length field instead of the payload length (the payload is unchanged). */
-  declaredLength?: number | bigint;
-}
-
-export function toBytes(data: Uint8Array | string | undefined): Buffer {
-  if (data === undefined) return Buffer.alloc(0);
-  return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-}
-
-/** Builds one raw frame exactly as specified, malformed or not. */
-export function frame(spec: FrameSpec): Buffer {
-  const payload = toBytes(spec.payload);
-  const declared = BigInt(spec.declaredLength ?? payload.length);
-  const bits = spec.lengthBits ?? (declared <= 125n ? 7 : declared <= 0xffffn ? 16 : 64);
-  let key: Buffer | null = null;
-  if (spec.mask instanceof Uint8Array) key = Buffer.from(spec.mask);
-  else if (spec.mask === true) key = randomFillSync(Buffer.alloc(4));
-  if (key !== null) assert.equal(key.length, 4, 'a masking key has 4 bytes');
-
-  const extra = bits === 7 ? 0 : bits === 16 ? 2 : 8;
-  const header = Buffer.alloc(2 + extra + (key ? 4 : 0));
-  header[0] =
-    ((spec.fin ?? true) ? 0x80 : 0) |
-    (spec.rsv1 ? 0x40 : 0) |
-    (spec.rsv2 ? 0x20 : 0) |
-    (spec.rsv3 ? 0x10 : 0) |
-    (spec.opcode & 0x0f);
-  const maskBit = key ? 0x80 : 0;
-  if (bits === 7) {
-    assert.ok(declared <= 125n, '7-bit length field holds at most 125');
-    header[1] = maskBit | Number(declared);
-  } else if (bits === 16) {
-    header[1] = maskBit | 126;
-    header.writeUInt16BE(Number(declared), 2);
-  } else {
-    header[1] = maskBit | 127;
-    header.writeBigUInt64BE(declared, 2);
-  }
-  const body = Buffer.from(payload);
-  if (key) {
-    key.copy(header, 2 + extra);
-    for (let i = 0; i < body.length; i++) body[i]! ^= key[i & 3]!;
-  }
-  return Buffer.concat([header, body]);
-}
-
 /** A frame as the peer of an engine playing `role` sends it: masked iff the engine is a server. */
 export function peerFrame(role: Role, spec: FrameSpec): Buffer {
   return frame({ ...spec, mask: spec.mask ?? role === 'server' });
-}
-
-/** Close frame body: 2-byte code and UTF-8 reason (or raw bytes). */
-export function closeBody(code: number, reason: string | Uint8Array = ''): Buffer {
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(code, 0);
-  return Buffer.concat([head, toBytes(reason)]);
-}
-
-// -- frame decoder -------------------------------------------------------------------------------
-
-export interface DecodedFrame {
-  fin: boolean;
-  rsv1: boolean;
-  rsv2: boolean;
-  rsv3: boolean;
-  opcode: number;
-  masked: boolean;
-  maskKey: Buffer | null;
-  /** Size of the length field in bits (7, 16 or 64). */
-  lengthBits: 7 | 16 | 64;
-  /** The payload, unmasked. */
-  payload: Buffer;
-  /** The payload as it was on the wire. */
-  wirePayload: Buffer;
-}
-
-/** Decodes a complete sequence of frames; throws on trailing partial bytes. */
-export function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
-  const data = Buffer.from(bytes);
-  const frames: DecodedFrame[] = [];
-  let o = 0;
-  while (o < data.length) {
-    assert.ok(data.length - o >= 2, 'truncated frame header');
-    const b0 = data[o]!;
-    const b1 = data[o + 1]!;
-    o += 2;
-    const len7 = b1 & 0x7f;
-    let length: number;
-    let lengthBits: 7 | 16 | 64 = 7;
-    if (len7 === 126) {
-      length = data.readUInt16BE(o);
-      o += 2;
-      lengthBits = 16;
-    } else if (len7 === 127) {
-      length = Number(data.readBigUInt64BE(o));
-      o += 8;
-      lengthBits = 64;
-    } else {
-      length = len7;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    let maskKey: Buffer | null = null;
-    if (masked) {
-      maskKey = Buffer.from(data.subarray(o, o + 4));
-      o += 4;
-    }
-    assert.ok(data.length - o >= length, 'truncated frame payload');
-    const wirePayload = Buffer.from(data.subarray(o, o + length));
-    o += length;
-    const payload = Buffer.from(wirePayload);
-    if (maskKey) for (let i = 0; i < payload.length; i++) payload[i]! ^= maskKey[i & 3]!;
-    frames.push({
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      opcode: b0 & 0x0f,
-      masked,
-      maskKey,
-      lengthBits,
-      payload,
-      wirePayload,
-    });
-  }
-  return frames;
-}
-
-/** Code and reason of a decoded close frame; code is undefined for an empty body. */
-export function parseCloseBody(payload: Buffer): { code: number | undefined; reason: string } {
-  if (payload.length === 0) return { code: undefined, reason: '' };
-  return { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString('utf8') };
 }
 
 // -- feeding -------------------------------------------------------------------------------------

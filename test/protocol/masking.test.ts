@@ -4,16 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { applyMask } from '../../src/protocol/index.js';
-import {
-  assertFailed,
-  closeBody,
-  createEngine,
-  feedCut,
-  frame,
-  Op,
-  parseCloseBody,
-  platforms,
-} from './helpers.js';
+import { closeBody, frame, parseCloseBody } from '../support/frames.js';
+import { assertFailed, createEngine, feedCut, Op, platforms } from './helpers.js';
 
 describe('5.1 a server refuses unmasked frames', () => {
   for (const [name, spec] of [

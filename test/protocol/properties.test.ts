@@ -7,15 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Platform, Role } from '../../src/protocol/index.js';
+import { closeBody, decodeFrames, parseCloseBody } from '../support/frames.js';
 import {
-  closeBody,
   createEngine,
-  decodeFrames,
   feedBytewise,
   feedCut,
   Op,
   type ProtocolEvent,
-  parseCloseBody,
   peerFrame,
   peerOf,
   platforms,

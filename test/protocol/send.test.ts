@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { nodePlatform } from '../../src/node/node-platform.js';
 import { Opcode, WebSocketProtocol } from '../../src/protocol/index.js';
-import { createEngine, decodeFrames, nodePlatform, Op, platforms } from './helpers.js';
+import { decodeFrames } from '../support/frames.js';
+import { createEngine, Op, platforms } from './helpers.js';
 
 for (const [platformName, platform] of platforms) {
   describe(`sending (${platformName} platform)`, () => {

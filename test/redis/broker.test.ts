@@ -9,13 +9,8 @@ import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import type { BrokerError } from '../../src/index.js';
 import { type RedisBroker, type RedisBrokerOptions, redisBroker } from '../../src/redis/index.js';
-import {
-  closedPort,
-  collectMessages,
-  nextEmit,
-  type StartedServer,
-  TestEnv,
-} from '../node/helpers.js';
+import { collectMessages, nextEmit, type StartedServer, TestEnv } from '../node/helpers.js';
+import { closedPort } from '../support/ports.js';
 import { haveRedis, RedisProcess, RedisRelay } from './redis-server.js';
 
 const T = { timeout: 30_000 } as const;

@@ -19,10 +19,10 @@ import {
   type WebSocketErrorCode,
   WebSocketServer,
 } from '../../src/index.js';
+import { closedPort } from '../support/ports.js';
 import {
   assertWsError,
   clearEnv,
-  closedPort,
   closeServer,
   nextEmit,
   PROXY_VARIABLES,

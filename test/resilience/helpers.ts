@@ -19,10 +19,11 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from '../../src/index.js';
-import { nextEvent, WAIT_MS } from '../node/helpers.js';
+import { nextEvent } from '../node/helpers.js';
+import { WAIT_MS } from '../support/timeouts.js';
 import { selfSignedCertificate } from '../support/tls.js';
 
-export { nextEvent, WAIT_MS };
+export { nextEvent };
 
 // -- waiting -------------------------------------------------------------------------------------
 
@@ -232,14 +233,6 @@ export async function listenNet(server: Server, port = 0): Promise<number> {
   server.listen(port, '127.0.0.1');
   await nextEmit(server, 'listening');
   return (server.address() as AddressInfo).port;
-}
-
-/** A port nothing listens on (bound, read, closed again). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listenNet(server);
-  await closeNet(server);
-  return port;
 }
 
 /** Test-scoped cleanups: run in reverse order when the test ends, pass or fail. */

@@ -17,10 +17,11 @@ import {
   type WebSocketErrorCode,
 } from '../../src/index.js';
 import { resolveProxy } from '../../src/node/proxy.js';
+import { closedPort } from '../support/ports.js';
+import { WAIT_MS } from '../support/timeouts.js';
 import {
   assertWsError,
   clearEnv,
-  closedPort,
   finalClose,
   type Listening,
   nextEvent,
@@ -30,7 +31,6 @@ import {
   rejection,
   Scope,
   tlsMaterial,
-  WAIT_MS,
 } from './helpers.js';
 
 const T = { timeout: 15_000 };

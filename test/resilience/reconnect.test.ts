@@ -18,8 +18,8 @@ import {
   WebSocketError,
   type WebSocketEvent,
 } from '../../src/index.js';
+import { closedPort } from '../support/ports.js';
 import {
-  closedPort,
   EventLog,
   eventWhere,
   finalClose,

@@ -16,10 +16,10 @@ import {
   socketErrorOf,
   WebSocket,
 } from '../../src/index.js';
+import { closedPort } from '../support/ports.js';
 import {
   acceptFor,
   assertWsError,
-  closedPort,
   finalClose,
   nextEmit,
   nextEvent,

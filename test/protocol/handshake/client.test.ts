@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectionError, HandshakeError } from '../../../src/errors.js';
+import { nodePlatform } from '../../../src/node/node-platform.js';
 import {
   acceptDeflateResponse,
   buildDeflateOffer,
@@ -17,7 +18,6 @@ import {
   MAX_REFUSAL_BODY_BYTES,
   ServerHandshake,
 } from '../../../src/protocol/index.js';
-import { nodePlatform } from '../helpers.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const ACCEPT = computeAccept(KEY, nodePlatform);

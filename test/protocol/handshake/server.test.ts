@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { nodePlatform } from '../../../src/node/node-platform.js';
 import {
   computeAccept,
   ServerHandshake,
   type ServerHandshakeOptions,
   type UpgradeRequest,
 } from '../../../src/protocol/index.js';
-import { nodePlatform } from '../helpers.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 const bytes = (text: string) => Buffer.from(text, 'latin1');
