@@ -20,6 +20,10 @@ export interface TargetMessage {
   reason?: string;
   rss?: number;
   heapUsed?: number;
+  /** Peak resident set size of the process so far, in bytes (memory reports). */
+  maxRss?: number;
+  /** User + system CPU time of the process so far, in microseconds (cpu reports). */
+  cpuMicros?: number;
 }
 
 /** Configuration of the target process (see target.mjs). */
@@ -39,10 +43,11 @@ export class Target {
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
 
-  constructor(config: TargetConfig) {
+  /** `nodeArgs`: more Node flags for the target (the benchmark raises `--max-http-header-size`). */
+  constructor(config: TargetConfig, nodeArgs: readonly string[] = []) {
     const script = fileURLToPath(new URL('./target.mjs', import.meta.url));
     this.child = fork(script, [JSON.stringify(config)], {
-      execArgv: [`--max-old-space-size=${HEAP_MIB}`, '--expose-gc'],
+      execArgv: [`--max-old-space-size=${HEAP_MIB}`, '--expose-gc', ...nodeArgs],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     this.child.stderr?.resume();
@@ -104,16 +109,21 @@ export class Target {
     return m.port!;
   }
 
-  /** The target's memory after a garbage collection. */
-  async memory(): Promise<{ rss: number; heapUsed: number }> {
+  /** The target's memory after a garbage collection, and its peak RSS so far. */
+  async memory(): Promise<{ rss: number; heapUsed: number; maxRss: number }> {
+    const m = await this.#ask('memory', 'a memory report');
+    return { rss: m.rss!, heapUsed: m.heapUsed!, maxRss: m.maxRss! };
+  }
+
+  /** The target's user + system CPU time so far, in microseconds. */
+  async cpu(): Promise<number> {
+    return (await this.#ask('cpu', 'a CPU report')).cpuMicros!;
+  }
+
+  async #ask(type: string, what: string): Promise<TargetMessage> {
     const before = this.messages.length;
-    this.child.send({ type: 'memory' });
-    const m = await this.waitFor(
-      (x) => x.type === 'memory' && this.messages.indexOf(x) >= before,
-      10_000,
-      'a memory report',
-    );
-    return { rss: m.rss!, heapUsed: m.heapUsed! };
+    this.child.send({ type });
+    return this.waitFor((x) => x.type === type && this.messages.indexOf(x) >= before, 10_000, what);
   }
 
   /** Ends the process. */
