@@ -57,13 +57,28 @@ interface Result {
 
 const errors: string[] = [];
 
+/** Frames written per call of harness.flood before this process yields to its event loop. */
+const BATCH = 5000;
+
 /**
- * `next` for harness.flood, ending at `ms`: when the peer reads as fast as it is written, every
- * write completes at once and flood's loop would never yield to its own timer.
+ * harness.flood for `ms`, in batches: when the peer reads as fast as it is written, every write
+ * completes at once and flood's loop would never yield, neither to its own timer nor to the
+ * target's reports (whose arrival times would all fall at the end of the attack).
  */
-function until(ms: number, next: () => Buffer | null): () => Buffer | null {
+async function floodFor(socket: Socket, next: () => Buffer | null, ms: number): Promise<void> {
   const deadline = performance.now() + ms;
-  return () => (performance.now() > deadline ? null : next());
+  let over = false;
+  while (!over && !socket.destroyed && performance.now() < deadline) {
+    let n = 0;
+    const batch = () => {
+      if (n++ >= BATCH) return null;
+      const bytes = performance.now() > deadline ? null : next();
+      if (bytes === null) over = true;
+      return bytes;
+    };
+    await flood(socket, batch, Math.max(1, deadline - performance.now()));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** A target with the arrival time of each of its messages. */
@@ -164,11 +179,7 @@ const SERVER_ATTACKS: ServerAttack[] = [
       let count = 0;
       const first = frame(0x1, oneByte, { fin: false });
       const next = frame(0x0, oneByte, { fin: false });
-      await flood(
-        client.socket,
-        until(FLOOD_MS, () => (count++ === 0 ? first : next)),
-        FLOOD_MS,
-      );
+      await floodFor(client.socket, () => (count++ === 0 ? first : next), FLOOD_MS);
       client.socket.destroy();
       return {
         sent: `${count.toLocaleString('en-US')} fragments`,
@@ -184,13 +195,13 @@ const SERVER_ATTACKS: ServerAttack[] = [
       client.socket.pause();
       const ping = frame(0x9, pingPayload);
       let count = 0;
-      await flood(
+      await floodFor(
         client.socket,
-        until(FLOOD_MS, () => {
+        () => {
           if (count >= 1_000_000) return null;
           count++;
           return ping;
-        }),
+        },
         FLOOD_MS,
       );
       const wire = findClose(client.received());
@@ -372,11 +383,7 @@ const CLIENT_ATTACKS: ClientAttack[] = [
       let count = 0;
       const first = frame(0x2, oneByte, { fin: false, mask: false });
       const next = frame(0x0, oneByte, { fin: false, mask: false });
-      await flood(
-        socket,
-        until(FLOOD_MS, () => (count++ === 0 ? first : next)),
-        FLOOD_MS,
-      );
+      await floodFor(socket, () => (count++ === 0 ? first : next), FLOOD_MS);
       return { sent: `${count.toLocaleString('en-US')} fragments`, bytes: count * next.length };
     },
   },
@@ -387,13 +394,13 @@ const CLIENT_ATTACKS: ClientAttack[] = [
       socket.pause();
       const ping = frame(0x9, pingPayload, { mask: false });
       let count = 0;
-      await flood(
+      await floodFor(
         socket,
-        until(FLOOD_MS, () => {
+        () => {
           if (count >= 1_000_000) return null;
           count++;
           return ping;
-        }),
+        },
         FLOOD_MS,
       );
       return { sent: `${count.toLocaleString('en-US')} pings`, bytes: count * ping.length };
