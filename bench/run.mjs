@@ -14,7 +14,8 @@
 //   BENCH_SPLIT=1    echo client and server in separate processes (see below)
 //   BENCH_ONLY=part[,part...]
 //                    only these parts: echo, deflate (compressed echo), memory (idle
-//                    connections), deflate-memory (memory after compressed traffic)
+//                    connections), deflate-memory (memory after compressed traffic), hostile
+//                    (attacks of test/hostile/ against wskit and ws: bench/hostile.ts)
 //
 // Process placement. By default the client and the server of each pairing (raw TCP included)
 // run together in one child process per pairing, started once and reused by every repetition;
@@ -62,7 +63,7 @@ const DEFLATE_MESSAGES = positiveInt(
 );
 const SPLIT = env.BENCH_SPLIT === '1';
 const PROGRESS = process.stderr.isTTY;
-const PARTS = ['echo', 'engine', 'deflate', 'memory', 'scale', 'deflate-memory'];
+const PARTS = ['echo', 'engine', 'deflate', 'memory', 'scale', 'deflate-memory', 'hostile'];
 const ONLY = (env.BENCH_ONLY ?? '')
   .split(',')
   .map((part) => part.trim())
@@ -498,6 +499,28 @@ function runEngine() {
   });
 }
 
+// -- hostile: test/hostile/'s attacks against wskit and ws (bench/hostile.ts, through tsx) ------
+
+function runHostile() {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('hostile.ts', import.meta.url)), '--json'],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 300_000,
+      },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`hostile.ts: ${error.message}\n${stderr}`));
+        const result = JSON.parse(stdout);
+        for (const e of result.errors) recordError('hostile', e);
+        resolve(result);
+      },
+    );
+  });
+}
+
 // -- scale: 10,000 connections to one server process -------------------------------------------
 
 const SCALE_CONNS = positiveInt(env.BENCH_SCALE_CONNS, QUICK ? 500 : 10_000);
@@ -764,6 +787,7 @@ function printReport(report) {
   if (memory.length > 0) printMemory(report);
   if (scale) printScale(scale);
   if (deflateMemory.length > 0) printDeflateMemory(report);
+  if (report.hostile) console.log(`\n${report.hostile.table}`);
   console.log(
     [
       '',
@@ -1028,6 +1052,7 @@ async function runAll(started, loadAtStart, snapshot) {
     ['memory', 'memory benchmark', runMemory, []],
     ['scale', 'scale benchmark', runScale, null],
     ['deflate-memory', 'memory benchmark under compressed traffic', runDeflateMemory, []],
+    ['hostile', 'hostile peers', runHostile, null],
   ];
   const results = {};
   const partSeconds = {};
@@ -1044,6 +1069,7 @@ async function runAll(started, loadAtStart, snapshot) {
   }
   const { echo, deflate, memory, engine, scale } = results;
   const deflateMemory = results['deflate-memory'];
+  const hostile = results.hostile;
   const cpus = os.cpus();
   const report = {
     date: started.toISOString(),
@@ -1074,6 +1100,7 @@ async function runAll(started, loadAtStart, snapshot) {
     deflateMemory,
     engine,
     scaleConnections: scale,
+    hostile,
     wskitBufferutil: [...wskitMasks],
     errors,
   };

@@ -20,6 +20,10 @@ export interface TargetMessage {
   reason?: string;
   rss?: number;
   heapUsed?: number;
+  /** Peak resident set size of the process so far, in bytes (memory reports). */
+  maxRss?: number;
+  /** User + system CPU time of the process so far, in microseconds (cpu reports). */
+  cpuMicros?: number;
 }
 
 /** Configuration of the target process (see target.mjs). */
@@ -39,11 +43,18 @@ export class Target {
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
 
-  /** `script`: the endpoint program beside this file (target.mjs, or incore-target.mjs). */
-  constructor(config: TargetConfig | Record<string, unknown>, script = 'target.mjs') {
+  /**
+   * `script`: the endpoint program beside this file (target.mjs, or incore-target.mjs);
+   * `nodeArgs`: more Node flags for it (the benchmark raises `--max-http-header-size`).
+   */
+  constructor(
+    config: TargetConfig | Record<string, unknown>,
+    script = 'target.mjs',
+    nodeArgs: readonly string[] = [],
+  ) {
     const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
     this.child = fork(path, [JSON.stringify(config)], {
-      execArgv: [`--max-old-space-size=${HEAP_MIB}`, '--expose-gc'],
+      execArgv: [`--max-old-space-size=${HEAP_MIB}`, '--expose-gc', ...nodeArgs],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     this.child.stderr?.resume();
@@ -105,16 +116,21 @@ export class Target {
     return m.port!;
   }
 
-  /** The target's memory after a garbage collection. */
-  async memory(): Promise<{ rss: number; heapUsed: number }> {
+  /** The target's memory after a garbage collection, and its peak RSS so far. */
+  async memory(): Promise<{ rss: number; heapUsed: number; maxRss: number }> {
+    const m = await this.#ask('memory', 'a memory report');
+    return { rss: m.rss!, heapUsed: m.heapUsed!, maxRss: m.maxRss! };
+  }
+
+  /** The target's user + system CPU time so far, in microseconds. */
+  async cpu(): Promise<number> {
+    return (await this.#ask('cpu', 'a CPU report')).cpuMicros!;
+  }
+
+  async #ask(type: string, what: string): Promise<TargetMessage> {
     const before = this.messages.length;
-    this.child.send({ type: 'memory' });
-    const m = await this.waitFor(
-      (x) => x.type === 'memory' && this.messages.indexOf(x) >= before,
-      10_000,
-      'a memory report',
-    );
-    return { rss: m.rss!, heapUsed: m.heapUsed! };
+    this.child.send({ type });
+    return this.waitFor((x) => x.type === type && this.messages.indexOf(x) >= before, 10_000, what);
   }
 
   /** Ends the process. */

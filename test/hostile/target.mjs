@@ -8,7 +8,8 @@
 //   { type: 'open' }
 //   { type: 'error', code, closeCode, message }
 //   { type: 'close', code, reason }
-//   { type: 'memory', rss, heapUsed }  (answer to { type: 'memory' })
+//   { type: 'memory', rss, heapUsed, maxRss }  (answer to { type: 'memory' })
+//   { type: 'cpu', cpuMicros }         (answer to { type: 'cpu' })
 // and exits when told { type: 'exit' }.
 import { Buffer } from 'node:buffer';
 
@@ -19,7 +20,10 @@ process.on('message', (message) => {
   if (message.type === 'memory') {
     globalThis.gc?.();
     const { rss, heapUsed } = process.memoryUsage();
-    report({ type: 'memory', rss, heapUsed });
+    report({ type: 'memory', rss, heapUsed, maxRss: process.resourceUsage().maxRSS * 1024 });
+  } else if (message.type === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    report({ type: 'cpu', cpuMicros: user + system });
   } else if (message.type === 'exit') {
     process.exit(0);
   }
@@ -69,7 +73,8 @@ if (config.library === 'ws') {
     watch(socket);
   }
 } else {
-  const { WebSocketServer, WebSocket } = await import('wskit');
+  // The benchmark points WSKIT_BENCH_DIST at its copy of the build (bench/lib/wskit.mjs).
+  const { WebSocketServer, WebSocket } = await import(process.env.WSKIT_BENCH_DIST ?? 'wskit');
   const watch = (socket) => {
     socket.addEventListener('error', (event) =>
       report({
