@@ -91,7 +91,7 @@ await build({
 // ES module wrappers: each re-exports by name what its CommonJS module exports. esbuild lists
 // the value exports of the source statically, so no module runs at build time.
 mkdirSync('dist/import', { recursive: true });
-for (const { subpath, node, esm } of entries) {
+for (const { subpath, node, esm, defaultExport } of entries) {
   const name = wrapperName(subpath);
   const { metafile } = await build({
     entryPoints: [`src/${node}.ts`],
@@ -114,9 +114,12 @@ for (const { subpath, node, esm } of entries) {
       `dist/import/${name}.js`,
       `import cjs from ${from};\nexport default cjs.default;\nexport const {\n  ${named.join(',\n  ')},\n} = cjs;\n`,
     );
+    // A CommonJS declaration's `export default` is `exports.default` to an ES module importer,
+    // so the type of the default export is named by the export it equals.
+    if (!defaultExport) throw new Error(`build: entry ${subpath} needs "defaultExport"`);
     writeFileSync(
       `dist/import/${name}.d.ts`,
-      `export * from ${from};\nexport { default } from ${from};\n`,
+      `export * from ${from};\nexport { ${defaultExport} as default } from ${from};\n`,
     );
   } else {
     writeFileSync(

@@ -1,7 +1,9 @@
 // The package's entry points, one line each: the subpath users import, the module under src/
 // that Node runs, and the one browsers get (null when the entry does not run in a browser).
 // The build derives package.json "exports", the ES module wrappers and the browser tree from
-// this list; adding an entry is adding a line here and running `npm run build`.
+// this list; adding an entry is adding a line here and running `npm run build`. Optional fields:
+// `esm`, the module the ES module wrapper re-exports when it differs from `node`; `defaultExport`,
+// the named export a default export equals (for its type declaration).
 export const entries = [
   { subpath: '.', node: 'index', browser: 'browser/index' },
   { subpath: './protocol', node: 'protocol/index', browser: 'protocol/index' },
@@ -11,7 +13,7 @@ export const entries = [
   { subpath: './redis', node: 'redis/index', browser: null },
   // require('wskit/ws') is ws's shape, the WebSocket class itself (dist/cjs/ws.js, written by the
   // build); the ES module wrapper re-exports the module behind it.
-  { subpath: './ws', node: 'ws', esm: 'ws/index', browser: null },
+  { subpath: './ws', node: 'ws', esm: 'ws/index', defaultExport: 'WebSocket', browser: null },
 ];
 
 /** The file name of an entry's ES module wrapper: "." is index, "./4d" is 4d. */
