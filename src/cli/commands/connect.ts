@@ -61,7 +61,7 @@ const OPTIONS: readonly OptionSpec[] = [
     name: 'min-uptime',
     kind: 'value',
     value: '<seconds>',
-    help: 'with --reconnect: the backoff resets only after a connection stayed up this long (default 5)',
+    help: 'with --reconnect: reset the backoff after this long connected (default 5)',
   },
   {
     name: 'ping',
