@@ -58,6 +58,12 @@ const OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'reconnect', kind: 'flag', help: 'reconnect after connection losses (with backoff)' },
   {
+    name: 'min-uptime',
+    kind: 'value',
+    value: '<seconds>',
+    help: 'with --reconnect: reset the backoff after this long connected (default 5)',
+  },
+  {
     name: 'ping',
     kind: 'value',
     value: '<seconds>',
@@ -104,7 +110,9 @@ one per line (binary ones in base64, or hex with --binary-output hex), and the l
 stamps, status, sent messages, errors) goes to stderr: wskit connect ... | jq works.
 
 With --reconnect, --wait starts once the messages are sent and ends the session even while
-the connection is down.
+the connection is down. The reconnect backoff grows with each failed attempt and resets only
+after a connection stayed up --min-uptime seconds, so a server that accepts and drops at once
+is not retried in a tight loop.
 
 Options:
 {options}
@@ -123,6 +131,7 @@ Examples:
   wskit connect wss://echo.example.org/ --protocol chat.v1 -H "Authorization: Bearer abc"
   echo '{"op":"subscribe"}' | wskit connect ws://127.0.0.1:8080/feed --wait 5 | jq .
   wskit connect ws://127.0.0.1:8080 -x hello -x world --wait 0.5
+  wskit connect ws://127.0.0.1:8080 --reconnect --min-uptime 10
   printf 'AAEC\\n' | wskit connect ws://127.0.0.1:8080 --binary-input base64`;
 
 /** The {@link WebSocketOptions} of the parsed arguments. */
@@ -159,7 +168,13 @@ function socketOptionsOf(args: ParsedArgs): WebSocketOptions {
       integer: true,
     });
   }
-  if (args.flag('reconnect')) socket.reconnect = true;
+  if (args.flag('min-uptime') && !args.flag('reconnect'))
+    throw new UsageError('--min-uptime needs --reconnect');
+  if (args.flag('reconnect')) {
+    socket.reconnect = args.flag('min-uptime')
+      ? { minUptime: numberOption(args, 'min-uptime', 5, { min: 0 }) * 1000 }
+      : true;
+  }
   const ping = numberOption(args, 'ping', 0, { min: 0.01 });
   if (ping > 0) socket.heartbeat = { interval: ping * 1000, timeout: ping * 1000 };
   socket.handshakeTimeout = numberOption(args, 'timeout', 30, { min: 0.01 }) * 1000;

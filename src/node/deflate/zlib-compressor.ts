@@ -24,7 +24,11 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   level?: number;
   /** zlib memory level, 1-9 (default 8). */
   memLevel?: number;
-  /** Most zlib jobs running at once in this process, all connections together (default 10). */
+  /**
+   * Most zlib jobs running at once in this process, all connections together (default 10).
+   * Process-wide: only the first value counts, and not at all once `zlibLimiter.limit` was set,
+   * which is the way to set it. Kept for `ws` compatibility.
+   */
   concurrencyLimit?: number;
 }
 
@@ -72,7 +76,7 @@ export class NodeDeflateCompressor implements MessageCompressor {
     this.threshold = options.threshold ?? 1024;
     this.#level = options.level ?? constants.Z_DEFAULT_COMPRESSION;
     this.#memLevel = options.memLevel ?? 8;
-    if (options.concurrencyLimit !== undefined) zlibLimiter.limit = options.concurrencyLimit;
+    if (options.concurrencyLimit !== undefined) zlibLimiter.adoptOption(options.concurrencyLimit);
     const server = role === 'server';
     this.#windowBits = server ? agreement.serverMaxWindowBits : agreement.clientMaxWindowBits;
     checkRange('window bits of the agreement', this.#windowBits, 9, 15);
