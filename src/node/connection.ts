@@ -34,6 +34,12 @@ export interface ConnectionEvents {
 
 const kConnection = Symbol('wskit.connection');
 const EMPTY_CHUNK = new Uint8Array(0);
+
+// Bits of Connection#state.
+/** The closing handshake has begun (either side) or the connection failed or was dropped. */
+const CLOSING = 1;
+const FAILED = 2;
+const CLOSED = 4;
 type OwnedSocket = Socket & { [kConnection]: Connection };
 
 /**
@@ -47,10 +53,8 @@ export class Connection implements ProtocolSink {
   readonly #events: ConnectionEvents;
   readonly #compressor: MessageCompressor | null;
   readonly #closeTimeout: number;
-  /** The closing handshake has begun (either side) or the connection failed or was dropped. */
-  #closing = false;
-  #failed = false;
-  #closed = false;
+  /** CLOSING, FAILED and CLOSED bits, in one field (idle memory). */
+  #state = 0;
   #closeTimer: NodeJS.Timeout | null = null;
   #pingTimer: NodeJS.Timeout | null = null;
   #pongTimer: NodeJS.Timeout | null = null;
@@ -107,7 +111,7 @@ export class Connection implements ProtocolSink {
 
   /** Whether data may still be sent: not closing and no close frame sent. */
   get sendable(): boolean {
-    return !this.#closing && !this.engine.closeSent;
+    return (this.#state & CLOSING) === 0 && !this.engine.closeSent;
   }
 
   /** Feeds bytes read elsewhere (those that came with the upgrade request). */
@@ -168,7 +172,7 @@ export class Connection implements ProtocolSink {
 
   /** Starts the closing handshake and bounds the wait for its end with the close timeout. */
   close(code: number | undefined, reason: string): void {
-    this.#closing = true;
+    this.#state |= CLOSING;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
     this.engine.close(code, reason);
@@ -206,7 +210,7 @@ export class Connection implements ProtocolSink {
 
   /** Destroys the socket at once, without a closing handshake. */
   terminate(): void {
-    this.#closing = true;
+    this.#state |= CLOSING;
     const socket = this.socket;
     // Writes made while a received chunk is handled are corked; let them leave first.
     while (socket.writableCorked > 0) socket.uncork();
@@ -301,7 +305,7 @@ export class Connection implements ProtocolSink {
   }
 
   onClose(): void {
-    this.#closing = true;
+    this.#state |= CLOSING;
     this.#events.onClosing();
     this.#sendQueue = null;
     // The engine says who closes TCP first; a side that waits for the peer is bounded by the
@@ -311,8 +315,8 @@ export class Connection implements ProtocolSink {
   }
 
   onError(error: ProtocolError): void {
-    this.#failed = true;
-    this.#closing = true;
+    this.#state |= FAILED;
+    this.#state |= CLOSING;
     this.#events.onClosing();
     this.#sendQueue = null;
     this.#events.onError(error);
@@ -339,22 +343,22 @@ export class Connection implements ProtocolSink {
 
   /** The socket reported an error: the connection fails, once. */
   socketError(error: Error): void {
-    if (this.#closed || this.#failed || this.engine.done) return;
-    this.#failed = true;
+    if ((this.#state & CLOSED) !== 0 || (this.#state & FAILED) !== 0 || this.engine.done) return;
+    this.#state |= FAILED;
     this.#events.onError(connectionErrorFrom(error, 'the connection'));
   }
 
   /** Nothing was sent or received for `idleTimeout`: close as going away. */
   idle(): void {
-    if (this.#closing || this.#closed) return;
+    if ((this.#state & CLOSING) !== 0 || (this.#state & CLOSED) !== 0) return;
     this.close(1001, 'idle timeout');
   }
 
   /** The peer does not read what we send: report it and free the memory at once. */
   #dropSlowPeer(message: string): void {
-    if (this.#closed || this.#failed) return;
-    this.#failed = true;
-    this.#closing = true;
+    if ((this.#state & CLOSED) !== 0 || (this.#state & FAILED) !== 0) return;
+    this.#state |= FAILED;
+    this.#state |= CLOSING;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
     this.#events.onClosing();
@@ -366,8 +370,8 @@ export class Connection implements ProtocolSink {
   socketClosed(): void {
     this.#compressor?.close();
     this.#stopTimers();
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#state & CLOSED) !== 0) return;
+    this.#state |= CLOSED;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
     const waiting = this.#waitingForIdle;
@@ -382,12 +386,12 @@ export class Connection implements ProtocolSink {
   #startHeartbeat(interval: number, timeout: number): void {
     const engine = this.engine;
     this.#pingTimer = setInterval(() => {
-      if (this.#closed || this.#closing || this.#pongTimer) return;
+      if ((this.#state & CLOSED) !== 0 || (this.#state & CLOSING) !== 0 || this.#pongTimer) return;
       engine.ping();
       this.#pongTimer = setTimeout(() => {
         this.#pongTimer = null;
-        if (this.#closed || engine.done) return;
-        this.#failed = true;
+        if ((this.#state & CLOSED) !== 0 || engine.done) return;
+        this.#state |= FAILED;
         this.#events.onError(
           new ConnectionError(
             'ERR_WS_TIMEOUT',
@@ -410,7 +414,7 @@ export class Connection implements ProtocolSink {
   }
 
   #armCloseTimer(): void {
-    if (this.#closeTimer || this.#closeTimeout <= 0 || this.#closed) return;
+    if (this.#closeTimer || this.#closeTimeout <= 0 || (this.#state & CLOSED) !== 0) return;
     const socket = this.socket;
     this.#closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
     this.#closeTimer.unref?.();
@@ -436,7 +440,7 @@ export class Connection implements ProtocolSink {
           : typeof item === 'string'
             ? item
             : toBytes(item);
-      if (this.#sendQueue !== queue || this.#closed) return;
+      if (this.#sendQueue !== queue || (this.#state & CLOSED) !== 0) return;
       queue.shift();
       this.#queuedBytes -= byteSize(item);
       if (typeof bytes === 'string') this.engine.sendText(bytes);

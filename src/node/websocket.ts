@@ -68,6 +68,14 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
+// Bits of WebSocket#flags.
+/** Accepted by a server. */
+const SERVER_SIDE = 1;
+/** `close()` may send any code valid on the wire: server-side sockets, or the option. */
+const ANY_VALID_CLOSE_CODE = 2;
+/** The application called `close()` (no reconnection after it). */
+const USER_CLOSED = 4;
+
 /** Marks a constructor call made by {@link acceptWebSocket} (never visible to users). */
 class Accepted {
   constructor(readonly init: AcceptedSocketInit) {}
@@ -77,6 +85,15 @@ type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
 
 function invalidState(message: string): DOMException {
   return new DOMException(message, 'InvalidStateError');
+}
+
+/**
+ * One flat copy of a string: URL parsing leaves concatenated and sliced strings that keep their
+ * pieces alive, about 300 bytes per socket instead of one ~40-byte string. A serialized URL
+ * and a request head hold no lone surrogate, so the UTF-8 round trip is exact.
+ */
+function flatCopy(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** WebIDL `[Clamp] unsigned short`. */
@@ -144,16 +161,14 @@ export class WebSocket extends WebSocketEventTarget {
   #binaryType: BinaryType;
   #origin: string;
   #bufferedAfterClose = 0;
-  #serverSide = false;
-  /** `close()` may send any code valid on the wire: server-side sockets, or the option. */
-  #anyValidCloseCode = false;
+  /** SERVER_SIDE, ANY_VALID_CLOSE_CODE and USER_CLOSED bits, in one field (idle memory). */
+  #flags = 0;
   #onClosed: ((ws: WebSocket) => void) | null = null;
 
   // Client connection settings, kept for reconnection.
   #target: ConnectTarget | null = null;
   #options: ResolvedClientOptions | null = null;
   #reconnect: Reconnect | null = null;
-  #userClosed = false;
 
   // The current connection.
   #connection: Connection | null = null;
@@ -175,9 +190,8 @@ export class WebSocket extends WebSocketEventTarget {
     super();
     if ((url as unknown) instanceof Accepted) {
       const init = (url as unknown as Accepted).init;
-      this.#serverSide = true;
-      this.#anyValidCloseCode = true;
-      this.#url = init.url;
+      this.#flags = SERVER_SIDE | ANY_VALID_CLOSE_CODE;
+      this.#url = flatCopy(init.url);
       this.#origin = '';
       this.#binaryType = init.binaryType;
       this.#protocol = init.protocol;
@@ -188,11 +202,11 @@ export class WebSocket extends WebSocketEventTarget {
     }
     const target = parseWebSocketUrl(url);
     const list = resolveProtocols(protocols);
-    this.#url = target.href;
-    this.#origin = target.socketPath ? 'null' : new URL(target.href).origin;
+    this.#url = flatCopy(target.href);
+    this.#origin = target.socketPath ? 'null' : flatCopy(new URL(target.href).origin);
     const resolved = resolveClientOptions(options, list);
     this.#binaryType = resolved.binaryType;
-    this.#anyValidCloseCode = options.anyValidCloseCode === true;
+    if (options.anyValidCloseCode === true) this.#flags = ANY_VALID_CLOSE_CODE;
     this.#reconnect = resolved.reconnect ? new Reconnect(resolved.reconnect) : null;
     this.#options = resolved;
     this.#target = target;
@@ -357,9 +371,10 @@ export class WebSocket extends WebSocketEventTarget {
     if (code !== undefined) {
       wireCode = clampUnsignedShort(code);
       // Server-side sockets may also send the codes servers need (1001, 1008, 1011, ...).
-      const allowed = this.#anyValidCloseCode
-        ? isValidWireCloseCode(wireCode)
-        : wireCode === 1000 || (wireCode >= 3000 && wireCode <= 4999);
+      const allowed =
+        (this.#flags & ANY_VALID_CLOSE_CODE) !== 0
+          ? isValidWireCloseCode(wireCode)
+          : wireCode === 1000 || (wireCode >= 3000 && wireCode <= 4999);
       if (!allowed) {
         throw new DOMException(
           `close code ${wireCode} is not allowed: use 1000 or 3000-4999`,
@@ -375,7 +390,7 @@ export class WebSocket extends WebSocketEventTarget {
     }
     // WHATWG: a reason without a code is sent with 1000.
     if (wireCode === undefined && text !== '') wireCode = CloseCode.Normal;
-    this.#userClosed = true;
+    this.#flags |= USER_CLOSED;
     this.#close(wireCode, text);
   }
 
@@ -431,7 +446,7 @@ export class WebSocket extends WebSocketEventTarget {
 
   /** Destroys the connection at once, without a closing handshake (Node extension); close is 1006. */
   terminate(): void {
-    this.#userClosed = true;
+    this.#flags |= USER_CLOSED;
     if (this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
       this.#close(undefined, '');
@@ -511,7 +526,7 @@ export class WebSocket extends WebSocketEventTarget {
         // Between reconnection attempts (a retry is scheduled, or about to be): stop here. The
         // final close comes in a later task, so it is not nested in the event that led here.
         this.#reconnect?.cancel();
-        this.#userClosed = true;
+        this.#flags |= USER_CLOSED;
         this.#readyState = CLOSING;
         setImmediate(() => {
           this.#readyState = CLOSED;
@@ -590,7 +605,7 @@ export class WebSocket extends WebSocketEventTarget {
 
   #shouldRetry(code: number | undefined): boolean {
     const reconnect = this.#reconnect;
-    return reconnect !== null && !this.#userClosed && reconnect.allows(code);
+    return reconnect !== null && (this.#flags & USER_CLOSED) === 0 && reconnect.allows(code);
   }
 
   #scheduleRetry(error: WebSocketError | undefined): void {
@@ -598,9 +613,9 @@ export class WebSocket extends WebSocketEventTarget {
     const { attempt, delay } = reconnect.next();
     this.#readyState = CONNECTING;
     this.dispatchEvent(new ReconnectEvent('reconnecting', { attempt, delay, error }));
-    if (this.#readyState !== CONNECTING || this.#userClosed) return;
+    if (this.#readyState !== CONNECTING || (this.#flags & USER_CLOSED) !== 0) return;
     reconnect.schedule(delay, () => {
-      if (this.#readyState === CONNECTING && !this.#userClosed) this.#connect();
+      if (this.#readyState === CONNECTING && (this.#flags & USER_CLOSED) === 0) this.#connect();
     });
   }
 
@@ -633,7 +648,7 @@ export class WebSocket extends WebSocketEventTarget {
   #onConnectionClosed(code: number, reason: string, wasClean: boolean): void {
     if (this.#readyState === CLOSED) return;
     this.#reconnect?.lost();
-    const retry = !this.#serverSide && this.#shouldRetry(code);
+    const retry = (this.#flags & SERVER_SIDE) === 0 && this.#shouldRetry(code);
     this.#connection = null;
     this.#readyState = retry ? CONNECTING : CLOSED;
     if (!retry) {
@@ -643,7 +658,7 @@ export class WebSocket extends WebSocketEventTarget {
       this.#onClosed?.(this);
     }
     this.#fireClose(code, reason, wasClean);
-    if (retry && this.#readyState === CONNECTING && !this.#userClosed)
+    if (retry && this.#readyState === CONNECTING && (this.#flags & USER_CLOSED) === 0)
       this.#scheduleRetry(this.#lastError);
   }
 

@@ -134,9 +134,9 @@ export class WebSocketEventTarget {
     if (callback === null || callback === undefined) return;
     const opts = typeof options === 'object' && options !== null ? options : {};
     if (opts.signal?.aborted) return;
-    const list = this.listeners ?? [];
-    this.listeners = list;
-    for (const e of list) if (e.type === type && !e.attribute && e.callback === callback) return;
+    const list = this.listeners;
+    if (list !== null)
+      for (const e of list) if (e.type === type && !e.attribute && e.callback === callback) return;
     const entry: Entry = {
       type,
       callback: callback as Listener<never>,
@@ -144,7 +144,7 @@ export class WebSocketEventTarget {
       attribute: false,
       removed: false,
     };
-    list.push(entry);
+    this.addEntry(entry);
     opts.signal?.addEventListener('abort', () => this.removeEntry(entry), { once: true });
   }
 
@@ -238,9 +238,14 @@ export class WebSocketEventTarget {
       attribute: true,
       removed: false,
     };
-    const list = this.listeners ?? [];
-    this.listeners = list;
-    list.push(entry);
+    this.addEntry(entry);
+  }
+
+  private addEntry(entry: Entry): void {
+    const list = this.listeners;
+    // Copies of exact length: `push()` would reserve 17 slots (V8's growth step), about 130
+    // bytes per idle socket, for the two or three listeners a socket has. Adding is rare.
+    this.listeners = list === null ? [entry] : [...list, entry];
   }
 
   private removeEntry(entry: Entry): void {
