@@ -103,8 +103,15 @@ for (const spec of ${JSON.stringify(specifiers)}) {
   const esm = await import(spec);
   const cjs = require(spec);
   const esmNames = Object.keys(esm).filter((n) => n !== 'default').sort();
-  assert.deepEqual(esmNames, Object.keys(cjs).sort(), spec + ': import and require give the same names');
-  for (const n of esmNames) assert.equal(esm[n], cjs[n], spec + ': ' + n + ' is one object');
+  if (typeof cjs === 'function') {
+    // ws's shape (wskit/ws): require() gives the class itself, which import gives as default,
+    // and the names both have are the same objects.
+    assert.equal(esm.default, cjs, spec + ': the default export is what require() gives');
+    for (const n of esmNames.filter((n) => n in cjs)) assert.equal(esm[n], cjs[n], spec + ': ' + n + ' is one object');
+  } else {
+    assert.deepEqual(esmNames, Object.keys(cjs).sort(), spec + ': import and require give the same names');
+    for (const n of esmNames) assert.equal(esm[n], cjs[n], spec + ': ' + n + ' is one object');
+  }
   names[spec] = esmNames.length;
 }
 const { WebSocketServer } = require('wskit');
@@ -140,7 +147,12 @@ const snapshot = () => JSON.stringify({
   globals: Reflect.ownKeys(globalThis).map(String).sort(),
   prototypes: [Object, Array, Function, String, Number, Promise, Error, Uint8Array, EventTarget]
     .map((C) => Reflect.ownKeys(C.prototype).map(String).sort()),
-  handles: process.getActiveResourcesInfo().length,
+  // File reads in flight (a module loading an optional addon) end by themselves, and stdio
+  // pipes open on first use of process.stdout (as the redis peer dependency does); what counts
+  // is what wskit would leave: timers, sockets, servers.
+  handles: process
+    .getActiveResourcesInfo()
+    .filter((r) => !/^(CloseReq|FSReq|PipeWrap|TTYWrap)/.test(r)).length,
 });
 const before = snapshot();
 const changed = [];

@@ -3,7 +3,15 @@
  * scratch application's node_modules. `npm run build` must have run first (npm test does).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -50,6 +58,9 @@ export function packAndInstall(): PackedApp {
   execFileSync('tar', ['-xzf', tarball, '-C', app]);
   renameSync(join(app, 'package'), join(app, 'node_modules', 'wskit'));
   writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true }\n');
+  // The optional peer dependency of wskit/redis, as an application that uses that entry has it
+  // (linked from this checkout: the scratch app installs nothing from the network).
+  symlinkSync(join(ROOT, 'node_modules', 'redis'), join(app, 'node_modules', 'redis'), 'dir');
   return {
     tarball,
     size: info.size,
