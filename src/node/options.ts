@@ -4,6 +4,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
 import type { BackoffPolicy } from '../web/backoff.js';
+import type { ReconnectOptions as PortableReconnectOptions } from '../web/reconnect.js';
 import type { Broker } from './broker.js';
 import type { ClientHandshakeOptions, ClientTlsOptions } from './client-handshake.js';
 import { checkDeflateOptions, type PerMessageDeflateOptions } from './deflate/zlib-compressor.js';
@@ -74,22 +75,8 @@ export interface WebSocketOptions {
 /** What `send()` does past `sendQueueLimit`: drop the connection, or throw and keep it. */
 export type SendQueuePolicy = 'close' | 'refuse';
 
-/** Automatic reconnection (the `reconnect` option). */
-export interface ReconnectOptions {
-  /** Delay before the first retry, in ms (default 500). */
-  minDelay?: number;
-  /** Longest delay between retries, in ms (default 30000). */
-  maxDelay?: number;
-  /** Growth of the delay per failed attempt (default 2). */
-  factor?: number;
-  /** Fraction of each delay that is randomised, 0-1 (default 0.5): spreads reconnect storms. */
-  jitter?: number;
-  /** Retries before giving up (default: unlimited). */
-  maxRetries?: number;
-  /** Messages `send()` may queue while disconnected (default 1000); beyond, send throws. */
-  queueLimit?: number;
-  /** Close codes after which no retry is made, in addition to 1008 (policy violation). */
-  stopCodes?: readonly number[];
+/** Automatic reconnection (the `reconnect` option): the settings every runtime has, and one more. */
+export interface ReconnectOptions extends PortableReconnectOptions {
   /**
    * Milliseconds a connection must stay open before the retry delays start again from
    * `minDelay` (default 5000). A server that accepts and drops every connection at once is then

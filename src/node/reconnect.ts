@@ -1,31 +1,10 @@
 import { WebSocketError } from '../errors.js';
 import { backoff } from '../web/backoff.js';
-import { WebSocketEvent } from '../web/events.js';
+import { ReconnectEvent } from '../web/reconnect.js';
 import { byteSize, type WebSocketData } from './bytes.js';
 import type { ResolvedReconnect } from './options.js';
 
-/** Fired before each reconnection attempt (the `reconnecting` event). */
-export class ReconnectEvent extends WebSocketEvent {
-  /**
-   * 1 for the first retry after a loss, counting up until a connection stays open
-   * `reconnect.minUptime` ms.
-   */
-  readonly attempt: number;
-  /** Milliseconds until the attempt starts. */
-  readonly delay: number;
-  /** What ended the previous connection or attempt, when it was an error. */
-  readonly error: WebSocketError | undefined;
-
-  constructor(
-    type: string,
-    init: { attempt: number; delay: number; error?: WebSocketError | undefined },
-  ) {
-    super(type);
-    this.attempt = init.attempt;
-    this.delay = init.delay;
-    this.error = init.error;
-  }
-}
+export { ReconnectEvent };
 
 /**
  * The reconnection state of one client: which attempt comes next and when, whether another is

@@ -70,7 +70,10 @@ export function resolveReconnect(
 
 /** Fired before each reconnection attempt (the `reconnecting` event). */
 export class ReconnectEvent extends WebSocketEvent {
-  /** 1 for the first retry after a loss, counting up until a connection opens. */
+  /**
+   * 1 for the first retry after a loss, counting up until a connection opens (in Node, until it
+   * stays open `reconnect.minUptime` ms).
+   */
   readonly attempt: number;
   /** Milliseconds until the attempt starts. */
   readonly delay: number;
