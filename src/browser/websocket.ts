@@ -24,6 +24,7 @@ import {
   type ResolvedReconnect,
   resolveReconnect,
 } from '../web/reconnect.js';
+import { whenOpen } from '../web/when-open.js';
 import { type BrowserHeartbeatOptions, checkBrowserHeartbeat, Heartbeat } from './heartbeat.js';
 
 /** How binary messages are delivered in a browser: `Blob` (the default) or `ArrayBuffer`. */
@@ -136,43 +137,13 @@ export class WebSocket extends WebSocketEventTarget {
     url: string | URL,
     options: BrowserWebSocketOptions & { protocols?: string | readonly string[] } = {},
   ): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      let ws: WebSocket;
-      try {
-        ws = new WebSocket(url, options.protocols, options);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      let lastError: unknown;
-      const onError = (event: ErrorEvent) => {
-        lastError = event.error;
-      };
-      ws.addEventListener('error', onError);
-      ws.addEventListener(
-        'open',
-        () => {
-          ws.removeEventListener('error', onError);
-          resolve(ws);
-        },
-        { once: true },
-      );
-      ws.addEventListener(
-        'close',
-        (event: CloseEvent) => {
-          if (ws.readyState !== CLOSED) return;
-          ws.removeEventListener('error', onError);
-          reject(
-            lastError ??
-              new ConnectionError(
-                'ERR_WS_CONNECTION_CLOSED',
-                `the connection closed with ${event.code} before it opened`,
-              ),
-          );
-        },
-        { once: true },
-      );
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, options.protocols, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return whenOpen(ws);
   }
 
   /** The URL, resolved by the browser (`http:` becomes `ws:`). */

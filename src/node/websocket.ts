@@ -16,11 +16,11 @@ import {
 import { decodeJson, encodeJson } from '../web/json.js';
 import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
+import { whenOpen } from '../web/when-open.js';
 import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
 import { buildRequest, clientHandshake } from './client-handshake.js';
 import { Connection, type ConnectionEvents, ReadPause } from './connection.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
-import { iterateMessages } from './iterate.js';
 import { nodePlatform } from './node-platform.js';
 import {
   type BinaryType,
@@ -32,7 +32,6 @@ import {
 } from './options.js';
 import { Reconnect, ReconnectEvent } from './reconnect.js';
 import type { Topics } from './topics.js';
-import { whenOpen } from './when-open.js';
 
 export type { WebSocketData } from './bytes.js';
 export type {
@@ -462,7 +461,7 @@ export class WebSocket extends WebSocketEventTarget {
    * more than 64 messages wait for the loop.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
-    return iterateMessages(this);
+    return messageIterator(this, { pause: () => this.pause(), resume: () => this.resume() });
   }
 
   /**

@@ -1,5 +1,6 @@
+/** Resolving once a socket opens, for any runtime's socket that fires WHATWG events. */
 import { ConnectionError } from '../errors.js';
-import type { CloseEvent, ErrorEvent, WebSocketEvent } from '../web/events.js';
+import type { CloseEvent, ErrorEvent, WebSocketEvent } from './events.js';
 
 /** What {@link whenOpen} needs of a socket: its state and its events. */
 export interface OpeningSocket {
