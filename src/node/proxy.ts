@@ -117,6 +117,9 @@ const PROXY_ERRNO: Record<string, [WebSocketErrorCode, string]> = {
   ETIMEDOUT: ['ERR_WS_PROXY_TIMEOUT', 'the connection to the proxy timed out'],
 };
 
+/** Interim (1xx) answers accepted before a proxy's final answer to CONNECT; more is an attack. */
+const MAX_INTERIM_RESPONSES = 8;
+
 /**
  * Opens a tunnel to `target` through `proxy` with `CONNECT host:port` (RFC 9110 section 9.3.6).
  * Calls `done` once with the tunnel socket, or with a ConnectionError whose code says which
@@ -136,7 +139,8 @@ export function connectThroughProxy(
         servername: proxy.hostname,
       })
     : netConnect({ host: proxy.hostname, port: proxy.port });
-  const parser = new HttpHeadParser();
+  let parser = new HttpHeadParser();
+  let interim = 0;
   let settled = false;
   const authority = target.hostname.includes(':')
     ? `[${target.hostname}]:${target.port}`
@@ -170,6 +174,22 @@ export function connectThroughProxy(
     }
     if (!parsed) return;
     const { head, rest } = parsed;
+    // RFC 9110 §15.2: a client must accept interim (1xx) answers before the final one. 101 is
+    // not interim here: a proxy cannot switch protocols on CONNECT, so it falls to the refusal.
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      if (++interim > MAX_INTERIM_RESPONSES) {
+        finish(
+          new ConnectionError(
+            'ERR_WS_PROXY',
+            `${label} sent more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`,
+          ),
+        );
+        return;
+      }
+      parser = new HttpHeadParser();
+      if (rest.length > 0) onData(Buffer.from(rest.buffer, rest.byteOffset, rest.length));
+      return;
+    }
     if (head.status === 407) {
       finish(
         new ConnectionError(

@@ -43,7 +43,7 @@ before(() => {
 after(() => restoreEnvironment());
 
 type ProxyMode =
-  | { kind: 'tunnel'; auth?: string }
+  | { kind: 'tunnel'; auth?: string; interim?: string[] }
   | { kind: 'refuse'; status: number; reason: string }
   | { kind: 'hang-up' }
   | { kind: 'destroy' }
@@ -123,7 +123,11 @@ async function startProxy(
         upstream.once('connect', () => {
           tunnelled = true;
           log.upstreamPorts.push(upstream.localPort ?? -1);
-          socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          // Interim answers and the final one in one write: the client must find the 200 in
+          // what follows each 1xx head.
+          socket.write(
+            `${(mode.interim ?? []).join('')}HTTP/1.1 200 Connection Established\r\n\r\n`,
+          );
           if (rest.length > 0) upstream.write(rest);
           socket.pipe(upstream);
           upstream.pipe(socket);
@@ -210,6 +214,18 @@ describe('proxy: tunnelling', () => {
     const server = await echoServer(scope);
     const proxy = await startProxy(scope);
     await roundTrip(scope, server.url, { proxy: `127.0.0.1:${proxy.port}` });
+    assertTunnelled(proxy, server);
+  });
+
+  it('skips interim (1xx) answers before the 200 (RFC 9110 section 15.2)', T, async (t) => {
+    const scope = new Scope(t);
+    const server = await echoServer(scope);
+    const interim = [
+      'HTTP/1.1 100 Continue\r\n\r\n',
+      'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n',
+    ];
+    const proxy = await startProxy(scope, { kind: 'tunnel', interim });
+    await roundTrip(scope, server.url, { proxy: proxy.url });
     assertTunnelled(proxy, server);
   });
 
@@ -440,6 +456,24 @@ describe('proxy: failures', () => {
     const error = await nextEvent(ws, 'error');
     assertWsError(error.error, ConnectionError, 'ERR_WS_PROXY');
     assert.equal((await closed).code, 1006);
+  });
+
+  it('endless interim (1xx) answers: ERR_WS_PROXY after eight', T, async (t) => {
+    const scope = new Scope(t);
+    const interim = Array.from({ length: 9 }, () => 'HTTP/1.1 100 Continue\r\n\r\n');
+    const server = await echoServer(scope);
+    const proxy = await startProxy(scope, { kind: 'tunnel', interim });
+    const error = await failure(server.url, { proxy: proxy.url }, 'ERR_WS_PROXY');
+    assert.match(error.message, /more than 8 interim \(1xx\) responses/);
+  });
+
+  it('101 to CONNECT is a refusal, not an interim answer', T, async (t) => {
+    const scope = new Scope(t);
+    const interim = ['HTTP/1.1 101 Switching Protocols\r\n\r\n'];
+    const server = await echoServer(scope);
+    const proxy = await startProxy(scope, { kind: 'tunnel', interim });
+    const error = await failure(server.url, { proxy: proxy.url }, 'ERR_WS_PROXY');
+    assert.match(error.message, /HTTP 101/);
   });
 
   it('a target the proxy cannot reach (502): ERR_WS_PROXY, not a refused target', T, async (t) => {
