@@ -37,6 +37,7 @@ const SERVER: Record<keyof WebSocketServerOptions, true> = {
   server: true,
   noServer: true,
   path: true,
+  headers: true,
   authenticate: true,
   handleProtocols: true,
   maxPayload: true,

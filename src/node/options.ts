@@ -1,6 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { CloseCode } from '../protocol/close-codes.js';
+import { checkAcceptHeaders } from '../protocol/handshake/response.js';
 import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
 import type { BackoffPolicy } from '../web/backoff.js';
@@ -117,6 +118,12 @@ export interface WebSocketServerOptions {
   noServer?: boolean;
   /** Only accept upgrades for this path (the query string is ignored). */
   path?: string;
+  /**
+   * Extra headers of every 101 answer, e.g. `{ Server: 'my-app/1.0' }`. Checked when the server
+   * is made: a name or value HTTP does not allow, or a header the handshake writes itself
+   * (`Upgrade`, `Sec-WebSocket-*`, ...), is a TypeError.
+   */
+  headers?: Record<string, string>;
   /**
    * Decides whether to accept a connection, possibly asynchronously: return true (or nothing) to
    * accept, false for 401, or `{ status, body, headers }` to refuse with that answer.
@@ -257,6 +264,8 @@ export interface ResolvedServerOptions extends ConnectionSettings {
   handshakeTimeout: number;
   /** Milliseconds the `authenticate` hook may take; 0 for no limit. */
   authenticateTimeout: number;
+  /** Extra headers of every 101 answer, already checked. */
+  headers: Readonly<Record<string, string>> | null;
 }
 
 /**
@@ -356,7 +365,20 @@ export function resolveServerOptions(options: WebSocketServerOptions): ResolvedS
     perMessageDeflate: resolveDeflate(options.perMessageDeflate, DEFAULTS.serverPerMessageDeflate),
     maxHeaders,
     clientTracking: options.clientTracking ?? DEFAULTS.clientTracking,
+    headers: resolveResponseHeaders(options.headers),
   };
+}
+
+function resolveResponseHeaders(
+  headers: Record<string, string> | undefined,
+): Readonly<Record<string, string>> | null {
+  if (headers === undefined) return null;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new TypeError('headers must be an object of header names to values');
+  }
+  const copy = Object.freeze({ ...headers });
+  checkAcceptHeaders(copy);
+  return copy;
 }
 
 /** The resource limits both sides share. */

@@ -224,7 +224,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         return;
       }
       this.#handshakeDone(socket);
-      const accepted = handshake.accept({ protocol });
+      const accepted = handshake.accept({
+        protocol,
+        ...(settings.headers ? { headers: settings.headers } : {}),
+      });
       socket.removeListener('error', onHandshakeSocketError);
       socket.setNoDelay(true);
       socket.setTimeout(0);

@@ -28,6 +28,7 @@ import {
 import { type StandaloneOptions, TestEnv } from '../node/helpers.js';
 import { closedPort } from '../support/ports.js';
 import { WAIT_MS } from '../support/timeouts.js';
+import { upgradeResponse } from '../support/upgrade-response.js';
 
 // -- helpers -------------------------------------------------------------------------------------
 
@@ -837,6 +838,30 @@ describe('Overte WebSocketServer', { timeout: 30_000 }, () => {
     e.defer(() => any.close());
     assert.ok(any.port > 0);
     await e.openOverte(any.url);
+  });
+
+  it('sends serverName as the Server header of the 101 and of the 426 to plain HTTP, as Qt does', async (t) => {
+    const e = env(t);
+    const server = new WebSocketServer({ host: '127.0.0.1', serverName: 'My Server' });
+    e.defer(() => server.close());
+    await within(server.ready, 'ready');
+    const upgrade = await upgradeResponse(server.url);
+    assert.equal(upgrade.status, 101);
+    assert.equal(upgrade.headers.server, 'My Server');
+    const plain = await upgradeResponse(server.url, { upgrade: false });
+    assert.equal(plain.status, 426);
+    assert.equal(plain.headers.server, 'My Server');
+
+    const unnamed = new WebSocketServer({ host: '127.0.0.1' });
+    e.defer(() => unnamed.close());
+    await within(unnamed.ready, 'ready');
+    const fallback = await upgradeResponse(unnamed.url);
+    assert.equal(fallback.headers.server, 'HighFidelity - Scripted WebSocket Listener');
+
+    assert.throws(
+      () => new WebSocketServer({ port: 0, serverName: 'a\r\nX-Injected: 1' }),
+      /invalid value for header "Server"/,
+    );
   });
 
   it('a wskit host binds that address; port and url are right once ready resolves', async (t) => {

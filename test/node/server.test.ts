@@ -18,6 +18,7 @@ import {
 } from '../../src/index.js';
 import { closeBody } from '../support/frames.js';
 import { WAIT_MS } from '../support/timeouts.js';
+import { upgradeResponse } from '../support/upgrade-response.js';
 import {
   acceptFor,
   type ByteReader,
@@ -243,6 +244,42 @@ describe('more ways to run the server', () => {
     release(true);
     await turn();
     assert.equal(server.wss.clients.size, 0);
+  });
+});
+
+describe('response headers', () => {
+  it('sends the headers option with every 101 answer', T, async (t) => {
+    const env = new TestEnv(t);
+    const server = await env.server({ headers: { Server: 'echo/1.0', 'X-Region': 'eu' } });
+    const answer = await upgradeResponse(server.url);
+    assert.equal(answer.status, 101);
+    assert.equal(answer.headers.server, 'echo/1.0');
+    assert.equal(answer.headers['x-region'], 'eu');
+    assert.equal(answer.headers.upgrade, 'websocket');
+  });
+
+  it('refuses bad or reserved headers when the server is made', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ 'Bad Name': 'x' }, /invalid header name "Bad Name"/],
+      [{ Server: 'a\r\nSet-Cookie: x' }, /invalid value for header "Server"/],
+      [{ 'Sec-WebSocket-Accept': 'x' }, /set by the WebSocket handshake/],
+      [{ connection: 'close' }, /set by the WebSocket handshake/],
+      [{ 'Content-Length': '5' }, /set by the WebSocket handshake/],
+    ];
+    for (const [headers, message] of cases) {
+      assert.throws(
+        () => new WebSocketServer({ noServer: true, headers }),
+        (error: unknown) => {
+          assert.ok(error instanceof TypeError);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    }
+    assert.throws(
+      () => new WebSocketServer({ noServer: true, headers: 'Server: x' as never }),
+      /headers must be an object/,
+    );
   });
 });
 

@@ -11,8 +11,8 @@ export interface WebSocketServerOptions {
   port?: number;
   /**
    * Overte: the server's name (default "HighFidelity - Scripted WebSocket Listener"), readable
-   * as `serverName`. Qt sends it as the `Server` header of the opening handshake; wskit's server
-   * has no hook for that header yet, so it is not sent (see the README).
+   * as `serverName`, and sent as the `Server` header of every answer, as Qt does. A name with a
+   * character HTTP headers do not allow (CR, LF, NUL) is a TypeError.
    */
   serverName?: string;
   /**
@@ -94,11 +94,19 @@ export class WebSocketServer {
       options.serverName === undefined ? DEFAULT_SERVER_NAME : String(options.serverName);
     this.#host = options.host;
     const http = createServer((_request, response) => {
-      response.writeHead(426, { Upgrade: 'websocket', 'Content-Type': 'text/plain' });
+      response.writeHead(426, {
+        Upgrade: 'websocket',
+        'Content-Type': 'text/plain',
+        Server: this.serverName,
+      });
       response.end('this is a WebSocket server: connect with a WebSocket client\n');
     });
     this.#http = http;
-    const core = new CoreWebSocketServer({ server: http, binaryType: 'arraybuffer' });
+    const core = new CoreWebSocketServer({
+      server: http,
+      binaryType: 'arraybuffer',
+      headers: { Server: this.serverName },
+    });
     this.#core = core;
     core.on('connection', (socket) => {
       this.newConnection.emit(new WebSocket(socket));

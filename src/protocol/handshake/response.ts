@@ -86,11 +86,37 @@ export function buildAcceptResponse(
   ];
   if (options.protocol) lines.push(`Sec-WebSocket-Protocol: ${options.protocol}`);
   if (options.extensions) lines.push(`Sec-WebSocket-Extensions: ${options.extensions}`);
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    checkHeader(name, value);
+  if (options.headers) checkAcceptHeaders(options.headers);
+  for (const [name, value] of Object.entries(options.headers ?? {}))
     lines.push(`${name}: ${value}`);
-  }
   return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** Header names the 101 answer carries itself; extra response headers may not replace them. */
+const RESERVED_RESPONSE_HEADERS = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'content-length',
+  'transfer-encoding',
+]);
+
+/**
+ * Throws a TypeError unless every one of `headers` may go into a 101 answer: a token name, a
+ * valid value, and none of the headers the handshake writes itself (RFC 6455 section 4.2.2) or
+ * that would give the 101 a body (RFC 9110 section 15.2: a 1xx answer has none).
+ */
+export function checkAcceptHeaders(headers: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    checkHeader(name, value);
+    if (RESERVED_RESPONSE_HEADERS.has(name.toLowerCase())) {
+      throw new TypeError(
+        `header "${name}" is set by the WebSocket handshake and cannot be overridden`,
+      );
+    }
+  }
 }
 
 const STATUS_TEXT: Record<number, string> = {
