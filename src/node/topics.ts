@@ -38,12 +38,13 @@ export function checkTopic(topic: unknown): asserts topic is string {
 export function toTopicPayload(
   data: string | ArrayBufferLike | ArrayBufferView,
   binary = false,
+  method = 'publish',
 ): TopicPayload {
   if (typeof data === 'string') return binary ? Buffer.from(data) : data;
   if (ArrayBuffer.isView(data))
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data);
-  throw new TypeError('publish() takes a string, an ArrayBuffer or a typed array');
+  throw new TypeError(`${method}() takes a string, an ArrayBuffer or a typed array`);
 }
 
 /** How one subscriber's messages are compressed (null: permessage-deflate not in use). */
@@ -201,13 +202,26 @@ export class Topics implements BrokerNode {
   #fanOut(topic: string, payload: TopicPayload, except: WebSocket | undefined): number {
     const sockets = this.#subscribers.get(topic);
     if (!sockets) return 0;
+    return this.send(sockets, payload, except ? (ws) => ws === except : null);
+  }
+
+  /**
+   * Writes one message to each of `sockets` that `skip` does not rule out, framed once (and
+   * compressed once per window size where the agreements allow it). Returns how many sockets it
+   * was written to. `publish` and the server's `broadcast` both send through here.
+   */
+  send(
+    sockets: Iterable<WebSocket>,
+    payload: TopicPayload,
+    skip: ((ws: WebSocket) => boolean) | null,
+  ): number {
     const opcode = typeof payload === 'string' ? Opcode.Text : Opcode.Binary;
     let frame: Uint8Array | null = null;
     let bytes: Uint8Array | null = null;
     let compressed: Map<number, Uint8Array> | null = null;
     let count = 0;
     for (const ws of sockets) {
-      if (ws === except) continue;
+      if (skip?.(ws)) continue;
       const deflate = this.#deflate.get(ws);
       if (deflate) {
         bytes ??= typeof payload === 'string' ? Buffer.from(payload) : payload;

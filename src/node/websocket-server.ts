@@ -12,8 +12,6 @@ import type { TLSSocket } from 'node:tls';
 import { ConnectionError } from '../errors.js';
 import { buildRejectResponse } from '../protocol/handshake/response.js';
 import { ServerHandshake } from '../protocol/handshake/server.js';
-import { Opcode } from '../protocol/opcodes.js';
-import { WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
@@ -310,28 +308,19 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   /**
-   * Sends one message to every open client; the frame is encoded once. Returns how many
-   * clients it was written to.
+   * Sends one message to every open client; the frame is encoded once, and with
+   * permessage-deflate compressed once per window size for the clients whose agreement allows
+   * sharing it (the others compress it on their own). Returns how many clients it was written to.
    */
   broadcast(
     data: string | ArrayBufferLike | ArrayBufferView,
     options: BroadcastOptions = {},
   ): number {
-    let payload: Uint8Array | string;
-    if (typeof data === 'string') payload = options.binary ? Buffer.from(data) : data;
-    else if (ArrayBuffer.isView(data))
-      payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    else if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer)
-      payload = new Uint8Array(data);
-    else throw new TypeError('broadcast() takes a string, an ArrayBuffer or a typed array');
-    const opcode = typeof payload === 'string' ? Opcode.Text : Opcode.Binary;
-    const frame = WebSocketProtocol.encodeFrame(opcode, payload, nodePlatform);
-    let count = 0;
-    for (const client of this.clients) {
-      if (client === options.except || (options.filter && !options.filter(client))) continue;
-      if (client[kConnection]?.sendRaw(frame, payload)) count++;
-    }
-    return count;
+    const payload = toTopicPayload(data, options.binary, 'broadcast');
+    const { except, filter } = options;
+    const skip =
+      except || filter ? (ws: WebSocket) => ws === except || (filter ? !filter(ws) : false) : null;
+    return this.#topics.send(this.clients, payload, skip);
   }
 
   /**

@@ -159,6 +159,36 @@ describe('topics with permessage-deflate', () => {
     },
   );
 
+  it(
+    'broadcast() compresses as publish() does: one shared frame, except and filter',
+    T,
+    async (t) => {
+      const env = new TestEnv(t);
+      const server = await env.server({
+        perMessageDeflate: { serverNoContextTakeover: true, threshold: 16 },
+      });
+      const r1 = await rawDeflateClient(env, server.port, 'permessage-deflate');
+      const r2 = await rawDeflateClient(env, server.port, 'permessage-deflate');
+      const plain = await env.open(server.url, [], { perMessageDeflate: false });
+      while (server.wss.clients.size < 3) await nextEmit(server.wss, 'connection');
+      const text = 'a broadcast long enough to be compressed, '.repeat(8);
+      const plainGot = collectMessages(plain, 1);
+      assert.equal(server.wss.broadcast(text), 3);
+      const [f1, f2] = [await r1.readFrame(), await r2.readFrame()];
+      assert.equal(f1.rsv & 4, 4, 'RSV1: compressed');
+      assert.deepEqual(f1.payload, f2.payload, 'one compression for both');
+      assert.deepEqual(await plainGot, [text], 'a client without the extension gets it plain');
+      const compressing = [...server.wss.clients].filter((ws) => ws.extensions !== '');
+      assert.equal(compressing.length, 2);
+      const filtered = server.wss.broadcast('x'.repeat(40), {
+        except: compressing[0]!,
+        filter: (ws) => ws.extensions !== '',
+      });
+      assert.equal(filtered, 1, 'except and filter both apply');
+      assert.throws(() => server.wss.broadcast(42 as never), /broadcast\(\) takes a string/);
+    },
+  );
+
   it('compresses per socket when the server keeps its context', T, async (t) => {
     const env = new TestEnv(t);
     const server = await env.server({ perMessageDeflate: { threshold: 0 } });
