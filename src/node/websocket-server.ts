@@ -174,6 +174,8 @@ export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventE
    * open socket. Invalid or refused requests are answered with an HTTP error and closed.
    * `socket` is what Node's `'upgrade'` event gives: a `net.Socket` or `tls.TLSSocket`, or any
    * other `Duplex` carrying the connection's bytes (the socket options of TCP are then skipped).
+   * Throws a TypeError for such a `Duplex` when `idleTimeout` is set: that option arms the
+   * idle timer of a `net.Socket`.
    */
   handleUpgrade(
     request: IncomingMessage,
@@ -181,6 +183,14 @@ export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventE
     head: Buffer,
     callback: (socket: WebSocket<B>, request: IncomingMessage) => void,
   ): void {
+    if (
+      this.#settings.idleTimeout > 0 &&
+      typeof (socket as Partial<Socket>).setTimeout !== 'function'
+    ) {
+      throw new TypeError(
+        'idleTimeout needs a net.Socket (it arms socket.setTimeout()), and handleUpgrade() was given another Duplex: set idleTimeout to 0 and drop dead peers with the heartbeat option',
+      );
+    }
     socket.on('error', onHandshakeSocketError);
     if (this.#settings.handshakeTimeout > 0) this.#armHandshakeTimer(socket);
     if (this.#state !== 'running') {
