@@ -135,36 +135,3 @@ test('every TypeScript block of the README compiles', T, () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-test('core types: message data follows binaryType, handleUpgrade takes a Duplex', T, () => {
-  const dir = consumer();
-  try {
-    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-    copyFileSync(join(fixtures, 'core-binary-type.ts'), join(dir, 'core-binary-type.ts'));
-    const node = compile(
-      dir,
-      { module: 'NodeNext', moduleResolution: 'NodeNext', noUnusedLocals: false },
-      ['core-binary-type.ts'],
-    );
-    assert.equal(node, '');
-    // The browser entry, as a bundler resolves it for a page.
-    copyFileSync(
-      join(fixtures, 'core-browser-binary-type.ts'),
-      join(dir, 'core-browser-binary-type.ts'),
-    );
-    const browser = compile(
-      dir,
-      {
-        module: 'ESNext',
-        moduleResolution: 'Bundler',
-        customConditions: ['browser'],
-        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
-        types: [],
-      },
-      ['core-browser-binary-type.ts'],
-    );
-    assert.equal(browser, '');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
