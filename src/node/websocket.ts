@@ -140,7 +140,7 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
 
   /** Delivers a connection's reports to this object's private state (no closure per call). */
   static readonly #Events = class implements ConnectionEvents {
-    constructor(readonly ws: WebSocket<BinaryType>) {}
+    constructor(readonly ws: WebSocket) {}
     onMessage(data: Uint8Array, binary: boolean): void {
       this.ws.#onMessage(data, binary);
     }
