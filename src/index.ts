@@ -27,8 +27,11 @@ export { type ZlibLimiter, zlibLimiter } from './node/deflate/zlib-limiter.js';
 export { isProxyExempt } from './node/proxy.js';
 export type { PublishOptions } from './node/topics.js';
 export {
+  type BinaryData,
   type BinaryType,
   type HeartbeatOptions,
+  type MessageData,
+  type NodeBinaryData,
   ReconnectEvent,
   type ReconnectOptions,
   WebSocket,
@@ -39,6 +42,7 @@ export {
   type AuthenticateResult,
   type BroadcastOptions,
   WebSocketServer,
+  type WebSocketServerEvents,
   type WebSocketServerOptions,
 } from './node/websocket-server.js';
 export { createWebSocketStream, type WebSocketStreamOptions } from './node/websocket-stream.js';
@@ -47,6 +51,7 @@ export {
   CloseEvent,
   ErrorEvent,
   MessageEvent,
+  type StandardBinaryData,
   WebSocketEvent,
   WebSocketEventTarget,
 } from './web/events.js';

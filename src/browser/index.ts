@@ -26,6 +26,7 @@ export {
   CloseEvent,
   ErrorEvent,
   MessageEvent,
+  type StandardBinaryData,
   WebSocketEvent,
   WebSocketEventTarget,
 } from '../web/events.js';
@@ -33,6 +34,7 @@ export { ReconnectEvent, type ReconnectOptions } from '../web/reconnect.js';
 export type { BrowserHeartbeatOptions, HeartbeatMessage } from './heartbeat.js';
 export {
   type BrowserBinaryType,
+  type BrowserMessageData,
   type BrowserWebSocketData,
   type BrowserWebSocketOptions,
   WebSocket,

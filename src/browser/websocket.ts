@@ -13,6 +13,7 @@ import {
   type Listener,
   type ListenerOptions,
   MessageEvent,
+  type StandardBinaryData,
   WebSocketEvent,
   WebSocketEventTarget,
 } from '../web/events.js';
@@ -30,13 +31,24 @@ import { type BrowserHeartbeatOptions, checkBrowserHeartbeat, Heartbeat } from '
 /** How binary messages are delivered in a browser: `Blob` (the default) or `ArrayBuffer`. */
 export type BrowserBinaryType = 'blob' | 'arraybuffer';
 
+/**
+ * The `data` of a message event on a socket whose `binaryType` is `B`: text, or a `Blob` or an
+ * `ArrayBuffer` (either for the union: a socket whose binary type may change at run time).
+ */
+export type BrowserMessageData<B extends BrowserBinaryType = BrowserBinaryType> =
+  | string
+  | StandardBinaryData[B];
+
 /** What `send()` accepts, as in the WHATWG standard. */
 export type BrowserWebSocketData = string | ArrayBufferLike | ArrayBufferView | Blob;
 
-/** Options of wskit's browser `WebSocket` (the third constructor argument). */
-export interface BrowserWebSocketOptions {
+/**
+ * Options of wskit's browser `WebSocket` (the third constructor argument). `B` is the type of
+ * the `binaryType` option, which types the socket's messages.
+ */
+export interface BrowserWebSocketOptions<B extends BrowserBinaryType = BrowserBinaryType> {
   /** Initial `binaryType` (default "blob"). */
-  binaryType?: BrowserBinaryType;
+  binaryType?: B;
   /** Reconnect after connection failures and unexpected closes: true for defaults, or settings. */
   reconnect?: boolean | ReconnectOptions;
   /** Send an application message when the connection is idle and drop it when nothing answers. */
@@ -48,7 +60,13 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
+/**
+ * An `onX` handler. Its event is compared bivariantly (a method's parameter), so that a
+ * `WebSocket<"arraybuffer">` is also a `WebSocket`, the type of code taking any socket.
+ */
+type Handler<B extends BrowserBinaryType, E> =
+  | { handler(this: WebSocket<B>, event: E): unknown }['handler']
+  | null;
 type NativeWebSocket = globalThis.WebSocket;
 
 function invalidState(message: string): DOMException {
@@ -82,7 +100,9 @@ function nativeClass(): typeof globalThis.WebSocket {
  * close it goes back to CONNECTING, fires `reconnecting` before each attempt and `open` on each
  * success, and `send()` queues messages (in order, bounded) while disconnected.
  */
-export class WebSocket extends WebSocketEventTarget {
+export class WebSocket<
+  B extends BrowserBinaryType = BrowserBinaryType,
+> extends WebSocketEventTarget {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -96,7 +116,7 @@ export class WebSocket extends WebSocketEventTarget {
   #protocols: string[];
   #native: NativeWebSocket | null = null;
   #readyState: number = CONNECTING;
-  #binaryType: BrowserBinaryType;
+  #binaryType: B;
   #reconnect: ResolvedReconnect | null;
   #heartbeatOptions: BrowserHeartbeatOptions | null;
   #heartbeat: Heartbeat | null = null;
@@ -111,16 +131,21 @@ export class WebSocket extends WebSocketEventTarget {
    * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:`, or a path relative to the
    * page), offering `protocols` as subprotocols. Throws the browser's `SyntaxError` for a bad URL
    * or protocol list, and a TypeError for invalid options.
+   *
+   * The `binaryType` option types the messages: with "arraybuffer", `data` is
+   * `string | ArrayBuffer`. Without it, `data` may be either binary type, as `binaryType` may be
+   * set to either later.
    */
   constructor(
     url: string | URL,
     protocols?: string | readonly string[],
-    options: BrowserWebSocketOptions = {},
+    options: BrowserWebSocketOptions<B> = {},
   ) {
     super();
     this.#protocols =
       protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
-    this.#binaryType = options.binaryType === 'arraybuffer' ? 'arraybuffer' : 'blob';
+    // The option, or its default "blob" (which B, without the option, includes).
+    this.#binaryType = (options.binaryType === 'arraybuffer' ? 'arraybuffer' : 'blob') as B;
     this.#reconnect = resolveReconnect(options.reconnect);
     this.#heartbeatOptions = checkBrowserHeartbeat(options.heartbeat);
     // The browser checks the URL and the protocols: its SyntaxError reaches the caller as is.
@@ -133,13 +158,13 @@ export class WebSocket extends WebSocketEventTarget {
    * Connects and resolves with the open socket, or rejects with the typed error that made the
    * connection fail. With `reconnect`, it resolves on the first open.
    */
-  static connect(
+  static connect<B extends BrowserBinaryType = BrowserBinaryType>(
     url: string | URL,
-    options: BrowserWebSocketOptions & { protocols?: string | readonly string[] } = {},
-  ): Promise<WebSocket> {
-    let ws: WebSocket;
+    options: BrowserWebSocketOptions<B> & { protocols?: string | readonly string[] } = {},
+  ): Promise<WebSocket<B>> {
+    let ws: WebSocket<B>;
     try {
-      ws = new WebSocket(url, options.protocols, options);
+      ws = new WebSocket<B>(url, options.protocols, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -166,11 +191,14 @@ export class WebSocket extends WebSocketEventTarget {
   get bufferedAmount(): number {
     return (this.#native?.bufferedAmount ?? 0) + this.#pendingBytes;
   }
-  /** How binary messages are delivered: "blob" or "arraybuffer". */
-  get binaryType(): BrowserBinaryType {
+  /**
+   * How binary messages are delivered: "blob" or "arraybuffer". It takes the values of `B`
+   * only, so that `data` stays typed: either on a socket made without the `binaryType` option.
+   */
+  get binaryType(): B {
     return this.#binaryType;
   }
-  set binaryType(value: BrowserBinaryType) {
+  set binaryType(value: B) {
     // WebIDL enumerations ignore values outside the enumeration.
     if (value !== 'blob' && value !== 'arraybuffer') return;
     this.#binaryType = value;
@@ -178,38 +206,38 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   /** Handler of the `open` event. */
-  get onopen(): Handler<WebSocketEvent> {
+  get onopen(): Handler<B, WebSocketEvent> {
     return this.getHandler('open');
   }
-  set onopen(fn: Handler<WebSocketEvent>) {
+  set onopen(fn: Handler<B, WebSocketEvent>) {
     this.setHandler('open', fn);
   }
-  /** Handler of the `message` event. */
-  get onmessage(): Handler<MessageEvent> {
+  /** Handler of the `message` event: `data` is a string, or binary data as `binaryType` says. */
+  get onmessage(): Handler<B, MessageEvent<BrowserMessageData<B>>> {
     return this.getHandler('message');
   }
-  set onmessage(fn: Handler<MessageEvent>) {
+  set onmessage(fn: Handler<B, MessageEvent<BrowserMessageData<B>>>) {
     this.setHandler('message', fn);
   }
   /** Handler of the `error` event; `event.error` is a typed wskit error. */
-  get onerror(): Handler<ErrorEvent> {
+  get onerror(): Handler<B, ErrorEvent<WebSocketError>> {
     return this.getHandler('error');
   }
-  set onerror(fn: Handler<ErrorEvent>) {
+  set onerror(fn: Handler<B, ErrorEvent<WebSocketError>>) {
     this.setHandler('error', fn);
   }
   /** Handler of the `close` event. */
-  get onclose(): Handler<CloseEvent> {
+  get onclose(): Handler<B, CloseEvent> {
     return this.getHandler('close');
   }
-  set onclose(fn: Handler<CloseEvent>) {
+  set onclose(fn: Handler<B, CloseEvent>) {
     this.setHandler('close', fn);
   }
 
   /** Listens for an event: `open`, `message`, `error`, `close` or `reconnecting`. */
   override addEventListener(
     type: 'message',
-    listener: Listener<MessageEvent> | null,
+    listener: Listener<MessageEvent<BrowserMessageData<B>>> | null,
     options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
@@ -219,7 +247,7 @@ export class WebSocket extends WebSocketEventTarget {
   ): void;
   override addEventListener(
     type: 'error',
-    listener: Listener<ErrorEvent> | null,
+    listener: Listener<ErrorEvent<WebSocketError>> | null,
     options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
@@ -309,7 +337,7 @@ export class WebSocket extends WebSocketEventTarget {
    * Iterates over incoming messages: `for await (const data of ws)`. Ends when the connection
    * closes cleanly; throws the typed error when it fails.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<BrowserMessageData<B>> {
     return messageIterator(this);
   }
 

@@ -1,5 +1,6 @@
 import type { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConnectionError, type ProtocolError, WebSocketError } from '../errors.js';
 import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
 import { type ProtocolSink, type Role, WebSocketProtocol } from '../protocol/websocket-protocol.js';
@@ -40,7 +41,7 @@ const EMPTY_CHUNK = new Uint8Array(0);
 const CLOSING = 1;
 const FAILED = 2;
 const CLOSED = 4;
-type OwnedSocket = Socket & { [kConnection]: Connection };
+type OwnedSocket = Duplex & { [kConnection]: Connection };
 
 /**
  * One open WebSocket connection on a Node socket: the engine's sink (bytes out to the socket,
@@ -49,7 +50,8 @@ type OwnedSocket = Socket & { [kConnection]: Connection };
  */
 export class Connection implements ProtocolSink {
   readonly engine: WebSocketProtocol;
-  readonly socket: Socket;
+  /** A `net.Socket` or `tls.TLSSocket`, or any `Duplex` a server's 'upgrade' event gave. */
+  readonly socket: Duplex;
   readonly #events: ConnectionEvents;
   readonly #compressor: MessageCompressor | null;
   readonly #closeTimeout: number;
@@ -68,7 +70,7 @@ export class Connection implements ProtocolSink {
   readonly #sendQueuePolicy: SendQueuePolicy;
 
   constructor(
-    socket: Socket,
+    socket: Duplex,
     role: Role,
     compressor: MessageCompressor | null,
     settings: ConnectionSettings,
@@ -95,8 +97,9 @@ export class Connection implements ProtocolSink {
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    if (settings.idleTimeout > 0) {
-      socket.setTimeout(settings.idleTimeout);
+    // A Duplex that is not a net.Socket has no timer of its own to arm.
+    if (settings.idleTimeout > 0 && typeof (socket as Partial<Socket>).setTimeout === 'function') {
+      (socket as Socket).setTimeout(settings.idleTimeout);
       socket.on('timeout', onSocketIdle);
     }
     if (settings.heartbeat)

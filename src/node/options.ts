@@ -1,3 +1,4 @@
+import type { Buffer } from 'node:buffer';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -5,6 +6,7 @@ import { checkAcceptHeaders } from '../protocol/handshake/response.js';
 import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
 import type { BackoffPolicy } from '../web/backoff.js';
+import type { StandardBinaryData } from '../web/events.js';
 import type { ReconnectOptions as PortableReconnectOptions } from '../web/reconnect.js';
 import type { Broker } from './broker.js';
 import type { ClientHandshakeOptions, ClientTlsOptions } from './client-handshake.js';
@@ -14,8 +16,25 @@ import { checkClientOptionNames, checkServerOptionNames } from './option-names.j
 /** How binary messages are delivered: `Blob` (standard default), `ArrayBuffer`, or Node `Buffer`. */
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
 
-/** Options of a client `WebSocket` in Node (the third constructor argument). */
-export interface WebSocketOptions {
+/** The binary data of a message for each {@link BinaryType}. */
+export interface NodeBinaryData extends StandardBinaryData {
+  nodebuffer: Buffer;
+}
+
+/**
+ * The binary data of a message on a socket whose `binaryType` is `B`: `Blob`, `ArrayBuffer` or
+ * `Buffer`, or any of them for the union (a socket whose binary type may change at run time).
+ */
+export type BinaryData<B extends BinaryType = BinaryType> = NodeBinaryData[B];
+
+/** The `data` of a message event on a socket whose `binaryType` is `B`: text or binary data. */
+export type MessageData<B extends BinaryType = BinaryType> = string | BinaryData<B>;
+
+/**
+ * Options of a client `WebSocket` in Node (the third constructor argument). `B` is the type of
+ * the `binaryType` option, which types the socket's messages.
+ */
+export interface WebSocketOptions<B extends BinaryType = BinaryType> {
   /** Extra request headers for the opening handshake. */
   headers?: Record<string, string>;
   /** `Origin` header value. */
@@ -29,7 +48,7 @@ export interface WebSocketOptions {
   /** Largest incoming message in bytes (default 16 MiB; 0: no limit); larger ones close with 1009. */
   maxPayload?: number;
   /** Initial `binaryType` (default "blob"). */
-  binaryType?: BinaryType;
+  binaryType?: B;
   /** Offer permessage-deflate (RFC 7692): true (default), false, or settings. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** HTTP(S) proxy URL for a CONNECT tunnel; false for none. Default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
@@ -102,8 +121,11 @@ export type AuthenticateResult =
   | void
   | { status: number; body?: string; headers?: Record<string, string> };
 
-/** Options of a {@link WebSocketServer}. */
-export interface WebSocketServerOptions {
+/**
+ * Options of a {@link WebSocketServer}. `B` is the type of the `binaryType` option, which types
+ * the accepted sockets' messages.
+ */
+export interface WebSocketServerOptions<B extends BinaryType = BinaryType> {
   /** Port to listen on (0 picks a free one). Creates an HTTP server owned by this server. */
   port?: number;
   /** Host to bind (default: all interfaces). */
@@ -134,7 +156,7 @@ export interface WebSocketServerOptions {
   /** Largest incoming message in bytes (default 16 MiB; 0: no limit). */
   maxPayload?: number;
   /** `binaryType` of accepted sockets (default "nodebuffer"). */
-  binaryType?: BinaryType;
+  binaryType?: B;
   /** Track accepted sockets in `clients` (default true). */
   clientTracking?: boolean;
   /** Milliseconds to wait for a client to finish the closing handshake (default 30000; 0: no limit). */

@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ConnectionError } from '../errors.js';
 import { buildRejectResponse } from '../protocol/handshake/response.js';
@@ -17,6 +18,7 @@ import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
 import {
   type AuthenticateResult,
+  type BinaryType,
   type ResolvedServerOptions,
   resolveServerOptions,
   type WebSocketServerOptions,
@@ -26,19 +28,20 @@ import { acceptWebSocket, kConnection, kTopics, type WebSocket } from './websock
 
 export type { AuthenticateResult, WebSocketServerOptions } from './options.js';
 
-/** Options of `WebSocketServer.broadcast()`. */
-export interface BroadcastOptions {
+/** Options of `WebSocketServer.broadcast()`, for a server whose sockets have `binaryType` `B`. */
+export interface BroadcastOptions<B extends BinaryType = BinaryType> {
   /** Send as a binary message even when `data` is a string. */
   binary?: boolean;
   /** Skip this socket (typically the sender). */
-  except?: WebSocket;
+  except?: WebSocket<B>;
   /** Send only to sockets for which this returns true. */
-  filter?: (socket: WebSocket) => boolean;
+  filter?(socket: WebSocket<B>): boolean;
 }
 
-interface ServerEvents {
+/** The events of a {@link WebSocketServer} whose sockets have `binaryType` `B`. */
+export interface WebSocketServerEvents<B extends BinaryType> {
   listening: [];
-  connection: [socket: WebSocket, request: IncomingMessage];
+  connection: [socket: WebSocket<B>, request: IncomingMessage];
   error: [error: Error];
   close: [];
   gap: [topic: string, missed: number];
@@ -47,23 +50,26 @@ interface ServerEvents {
 /**
  * A WebSocket server, an `EventEmitter` like `ws`'s: standalone on a port, attached to an
  * existing HTTP(S) server, or with `noServer` fed by `handleUpgrade`. Accepted sockets are
- * standard {@link WebSocket} objects.
+ * standard {@link WebSocket} objects, of `binaryType` `B`: "nodebuffer" unless the
+ * `binaryType` option says otherwise, so that `data` is typed by it.
  */
-export class WebSocketServer extends EventEmitter<ServerEvents> {
+export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventEmitter<
+  WebSocketServerEvents<B>
+> {
   /** Accepted sockets that are not closed yet (when `clientTracking` is on). */
-  readonly clients = new Set<WebSocket>();
-  readonly options: Readonly<WebSocketServerOptions>;
+  readonly clients = new Set<WebSocket<B>>();
+  readonly options: Readonly<WebSocketServerOptions<B>>;
   readonly #settings: ResolvedServerOptions;
   #server: HttpServer | null = null;
   #ownsServer = false;
   #state: 'running' | 'closing' | 'closed' = 'running';
-  #onUpgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | null = null;
-  #pendingHandshakes = new Set<Socket>();
+  #onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
+  #pendingHandshakes = new Set<Duplex>();
   /** Sockets still in their opening handshake, each with the timer that bounds it. */
-  #handshakeTimers = new Map<Socket, NodeJS.Timeout>();
+  #handshakeTimers = new Map<Duplex, NodeJS.Timeout>();
   readonly #topics: Topics;
 
-  constructor(options: WebSocketServerOptions, onListening?: () => void) {
+  constructor(options: WebSocketServerOptions<B>, onListening?: () => void) {
     super();
     this.#settings = resolveServerOptions(options);
     this.options = { ...options };
@@ -123,20 +129,20 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
 
   #onListening = () => this.emit('listening');
 
-  #armHandshakeTimer = (socket: Socket): void => {
+  #armHandshakeTimer = (socket: Duplex): void => {
     if (this.#handshakeTimers.has(socket)) return;
     const timer = setTimeout(this.#handshakeTimedOut, this.#settings.handshakeTimeout, socket);
     timer.unref();
     this.#handshakeTimers.set(socket, timer);
   };
 
-  #handshakeTimedOut = (socket: Socket): void => {
+  #handshakeTimedOut = (socket: Duplex): void => {
     this.#handshakeTimers.delete(socket);
     this.#pendingHandshakes.delete(socket);
     socket.destroy();
   };
 
-  #handshakeDone(socket: Socket): void {
+  #handshakeDone(socket: Duplex): void {
     const timer = this.#handshakeTimers.get(socket);
     if (timer === undefined) return;
     clearTimeout(timer);
@@ -164,13 +170,25 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   /**
    * Completes the opening handshake for an HTTP upgrade request and calls `callback` with the
    * open socket. Invalid or refused requests are answered with an HTTP error and closed.
+   * `socket` is what Node's `'upgrade'` event gives: a `net.Socket` or `tls.TLSSocket`, or any
+   * other `Duplex` carrying the connection's bytes (the socket options of TCP are then skipped).
+   * Throws a TypeError for such a `Duplex` when `idleTimeout` is set: that option arms the
+   * idle timer of a `net.Socket`.
    */
   handleUpgrade(
     request: IncomingMessage,
-    socket: Socket,
+    socket: Duplex,
     head: Buffer,
-    callback: (socket: WebSocket, request: IncomingMessage) => void,
+    callback: (socket: WebSocket<B>, request: IncomingMessage) => void,
   ): void {
+    if (
+      this.#settings.idleTimeout > 0 &&
+      typeof (socket as Partial<Socket>).setTimeout !== 'function'
+    ) {
+      throw new TypeError(
+        'idleTimeout needs a net.Socket (it arms socket.setTimeout()), and handleUpgrade() was given another Duplex: set idleTimeout to 0 and drop dead peers with the heartbeat option',
+      );
+    }
     socket.on('error', onHandshakeSocketError);
     if (this.#settings.handshakeTimeout > 0) this.#armHandshakeTimer(socket);
     if (this.#state !== 'running') {
@@ -227,10 +245,12 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         ...(settings.headers ? { headers: settings.headers } : {}),
       });
       socket.removeListener('error', onHandshakeSocketError);
-      socket.setNoDelay(true);
-      socket.setTimeout(0);
+      // TCP settings, for a net.Socket; another Duplex has neither Nagle nor an idle timer.
+      const tcp = socket as Partial<Socket>;
+      tcp.setNoDelay?.(true);
+      tcp.setTimeout?.(0);
       socket.write(handshake.dataToSend());
-      const ws = acceptWebSocket({
+      const ws = acceptWebSocket<B>({
         socket,
         url: `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
         protocol: accepted.protocol,
@@ -238,7 +258,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         compressor: accepted.deflate
           ? new NodeDeflateCompressor(accepted.deflate, 'server', deflateOptions ?? {})
           : null,
-        binaryType: settings.binaryType,
+        // resolveServerOptions checked the option: it is B, or B's default "nodebuffer".
+        binaryType: settings.binaryType as B,
         settings,
         onClosed: settings.clientTracking ? this.#untrack : this.#topics.drop,
       });
@@ -314,7 +335,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
    */
   broadcast(
     data: string | ArrayBufferLike | ArrayBufferView,
-    options: BroadcastOptions = {},
+    options: BroadcastOptions<B> = {},
   ): number {
     const payload = toTopicPayload(data, options.binary, 'broadcast');
     const { except, filter } = options;
@@ -390,7 +411,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
 
   /** One function for every tracked socket: no closure per connection. */
   #untrack = (ws: WebSocket): void => {
-    this.clients.delete(ws);
+    this.clients.delete(ws as WebSocket<B>);
     this.#topics.drop(ws);
     this.#maybeFinishClose();
   };
@@ -403,7 +424,7 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 
   /** A user hook threw or returned something unusable: answer 500 and report it. */
-  #hookFailed(socket: Socket, hook: string, error: unknown): void {
+  #hookFailed(socket: Duplex, hook: string, error: unknown): void {
     this.#pendingHandshakes.delete(socket);
     this.#reject(socket, 500, 'internal server error');
     const wrapped = new ConnectionError(
@@ -416,12 +437,12 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', wrapped);
   }
 
-  #reject(socket: Socket, status: number, body: string, headers?: Record<string, string>): void {
+  #reject(socket: Duplex, status: number, body: string, headers?: Record<string, string>): void {
     this.#endWith(socket, buildRejectResponse(status, body, headers));
   }
 
   /** Writes a refusal and closes the socket. */
-  #endWith(socket: Socket, response: string): void {
+  #endWith(socket: Duplex, response: string): void {
     this.#handshakeDone(socket);
     if (socket.destroyed) return;
     socket.on('error', onHandshakeSocketError);
@@ -431,6 +452,6 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   }
 }
 
-function onHandshakeSocketError(this: Socket): void {
+function onHandshakeSocketError(this: Duplex): void {
   this.destroy();
 }

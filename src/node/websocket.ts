@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConnectionError, WebSocketError } from '../errors.js';
 import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
 import { checkCloseReason } from '../protocol/close-lifecycle.js';
@@ -25,6 +25,7 @@ import { nodePlatform } from './node-platform.js';
 import {
   type BinaryType,
   type ConnectionSettings,
+  type MessageData,
   type ResolvedClientOptions,
   resolveClientOptions,
   resolveProtocols,
@@ -35,20 +36,24 @@ import type { Topics } from './topics.js';
 
 export type { WebSocketData } from './bytes.js';
 export type {
+  BinaryData,
   BinaryType,
   HeartbeatOptions,
+  MessageData,
+  NodeBinaryData,
   ReconnectOptions,
   WebSocketOptions,
 } from './options.js';
 export { ReconnectEvent } from './reconnect.js';
 
 /** @internal what a server hands over to make a `WebSocket` of a connection it accepted. */
-export interface AcceptedSocketInit {
-  socket: Socket;
+export interface AcceptedSocketInit<B extends BinaryType = BinaryType> {
+  /** A `net.Socket` or `tls.TLSSocket`, or any `Duplex` a server's 'upgrade' event gave. */
+  socket: Duplex;
   url: string;
   protocol: string;
   extensions: string;
-  binaryType: BinaryType;
+  binaryType: B;
   compressor: MessageCompressor | null;
   settings: ConnectionSettings;
   /** Called once the socket is closed for good, before its `close` event (server tracking). */
@@ -76,11 +81,18 @@ const ANY_VALID_CLOSE_CODE = 2;
 const USER_CLOSED = 4;
 
 /** Marks a constructor call made by {@link acceptWebSocket} (never visible to users). */
-class Accepted {
-  constructor(readonly init: AcceptedSocketInit) {}
+class Accepted<B extends BinaryType> {
+  constructor(readonly init: AcceptedSocketInit<B>) {}
 }
 
-type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
+/**
+ * An `onX` handler. Its event is compared bivariantly (a method's parameter), so that a
+ * `WebSocket<"nodebuffer">` is also a `WebSocket`, the type of code taking sockets of any
+ * binary type.
+ */
+type Handler<B extends BinaryType, E> =
+  | { handler(this: WebSocket<B>, event: E): unknown }['handler']
+  | null;
 
 function invalidState(message: string): DOMException {
   return new DOMException(message, 'InvalidStateError');
@@ -116,7 +128,7 @@ function clampUnsignedShort(value: unknown): number {
  * close it goes back to CONNECTING, fires `reconnecting` before each attempt and `open` on each
  * success, and `send()` queues messages (in order, bounded) while disconnected.
  */
-export class WebSocket extends WebSocketEventTarget {
+export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEventTarget {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -157,7 +169,7 @@ export class WebSocket extends WebSocketEventTarget {
   #readyState: number = CONNECTING;
   #protocol = '';
   #extensions = '';
-  #binaryType: BinaryType;
+  #binaryType: B;
   #origin: string;
   #bufferedAfterClose = 0;
   /** SERVER_SIDE, ANY_VALID_CLOSE_CODE and USER_CLOSED bits, in one field (idle memory). */
@@ -180,15 +192,19 @@ export class WebSocket extends WebSocketEventTarget {
    * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`), offering
    * `protocols` as subprotocols. Throws a `SyntaxError` DOMException for a bad URL or protocol
    * list, and a TypeError for invalid options (such as a header with a line break).
+   *
+   * The `binaryType` option types the messages: with "arraybuffer", `data` is
+   * `string | ArrayBuffer`. Without it, `data` may be any binary type, as `binaryType` may be
+   * set to any of them later.
    */
   constructor(
     url: string | URL,
     protocols?: string | readonly string[],
-    options: WebSocketOptions = {},
+    options: WebSocketOptions<B> = {},
   ) {
     super();
     if ((url as unknown) instanceof Accepted) {
-      const init = (url as unknown as Accepted).init;
+      const init = (url as unknown as Accepted<B>).init;
       this.#flags = SERVER_SIDE | ANY_VALID_CLOSE_CODE;
       this.#url = flatCopy(init.url);
       this.#origin = '';
@@ -204,7 +220,8 @@ export class WebSocket extends WebSocketEventTarget {
     this.#url = flatCopy(target.href);
     this.#origin = target.socketPath ? 'null' : flatCopy(new URL(target.href).origin);
     const resolved = resolveClientOptions(options, list);
-    this.#binaryType = resolved.binaryType;
+    // The option, checked, or its default "blob" (which B, without the option, includes).
+    this.#binaryType = resolved.binaryType as B;
     if (options.anyValidCloseCode === true) this.#flags = ANY_VALID_CLOSE_CODE;
     this.#reconnect = resolved.reconnect ? new Reconnect(resolved.reconnect) : null;
     this.#options = resolved;
@@ -223,13 +240,13 @@ export class WebSocket extends WebSocketEventTarget {
    * Connects and resolves with the open socket, or rejects with the typed error that made the
    * connection fail (Node extension). With `reconnect`, it resolves on the first open.
    */
-  static connect(
+  static connect<B extends BinaryType = BinaryType>(
     url: string | URL,
-    options: WebSocketOptions & { protocols?: string | readonly string[] } = {},
-  ): Promise<WebSocket> {
+    options: WebSocketOptions<B> & { protocols?: string | readonly string[] } = {},
+  ): Promise<WebSocket<B>> {
     const { protocols, ...rest } = options;
     try {
-      return whenOpen(new WebSocket(url, protocols, rest));
+      return whenOpen(new WebSocket<B>(url, protocols, rest));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -260,44 +277,49 @@ export class WebSocket extends WebSocketEventTarget {
       this.#bufferedAfterClose
     );
   }
-  get binaryType(): BinaryType {
+  /**
+   * How binary messages are delivered. It takes the values of `B` only, so that `data` stays
+   * typed: any of them on a socket made without the `binaryType` option.
+   */
+  get binaryType(): B {
     return this.#binaryType;
   }
-  set binaryType(value: BinaryType) {
+  set binaryType(value: B) {
     // WebIDL enumerations ignore values outside the enumeration.
     if (value === 'blob' || value === 'arraybuffer' || value === 'nodebuffer')
       this.#binaryType = value;
   }
 
-  get onopen(): Handler<WebSocketEvent> {
+  get onopen(): Handler<B, WebSocketEvent> {
     return this.getHandler('open');
   }
-  set onopen(fn: Handler<WebSocketEvent>) {
+  set onopen(fn: Handler<B, WebSocketEvent>) {
     this.setHandler('open', fn);
   }
-  get onmessage(): Handler<MessageEvent> {
+  /** Handler of the `message` event: `data` is a string, or binary data as `binaryType` says. */
+  get onmessage(): Handler<B, MessageEvent<MessageData<B>>> {
     return this.getHandler('message');
   }
-  set onmessage(fn: Handler<MessageEvent>) {
+  set onmessage(fn: Handler<B, MessageEvent<MessageData<B>>>) {
     this.setHandler('message', fn);
   }
-  get onerror(): Handler<ErrorEvent<WebSocketError>> {
+  get onerror(): Handler<B, ErrorEvent<WebSocketError>> {
     return this.getHandler('error');
   }
-  set onerror(fn: Handler<ErrorEvent<WebSocketError>>) {
+  set onerror(fn: Handler<B, ErrorEvent<WebSocketError>>) {
     this.setHandler('error', fn);
   }
-  get onclose(): Handler<CloseEvent> {
+  get onclose(): Handler<B, CloseEvent> {
     return this.getHandler('close');
   }
-  set onclose(fn: Handler<CloseEvent>) {
+  set onclose(fn: Handler<B, CloseEvent>) {
     this.setHandler('close', fn);
   }
 
   /** Listens for `open`, `message`, `error`, `close`, `ping`, `pong` or `reconnecting`. */
   override addEventListener(
     type: 'message',
-    listener: Listener<MessageEvent> | null,
+    listener: Listener<MessageEvent<MessageData<B>>> | null,
     options?: boolean | ListenerOptions,
   ): void;
   override addEventListener(
@@ -460,7 +482,7 @@ export class WebSocket extends WebSocketEventTarget {
    * the connection closes cleanly; throws the typed error when it fails. Reading pauses while
    * more than 64 messages wait for the loop.
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<MessageData<B>> {
     return messageIterator(this, { pause: () => this.pause(), resume: () => this.resume() });
   }
 
@@ -620,7 +642,7 @@ export class WebSocket extends WebSocketEventTarget {
 
   /** The one path by which a socket becomes this object's open connection. */
   #attach(
-    socket: Socket,
+    socket: Duplex,
     role: 'client' | 'server',
     compressor: MessageCompressor | null,
     settings: ConnectionSettings,
@@ -694,8 +716,8 @@ for (const [name, value] of [
 }
 
 /** @internal makes the `WebSocket` of a connection a server has accepted. */
-export function acceptWebSocket(init: AcceptedSocketInit): WebSocket {
-  return new WebSocket(new Accepted(init) as unknown as string);
+export function acceptWebSocket<B extends BinaryType>(init: AcceptedSocketInit<B>): WebSocket<B> {
+  return new WebSocket<B>(new Accepted(init) as unknown as string);
 }
 
 /** WebIDL USVString: lone surrogates become U+FFFD. */

@@ -57,7 +57,19 @@ export class WebSocketEvent {
   }
 }
 
-/** A message event: `data` is a string, or binary data in the socket's `binaryType`. */
+/**
+ * The binary data of a message for each `binaryType` of the WHATWG standard. Node's WebSocket
+ * adds "nodebuffer" to these.
+ */
+export interface StandardBinaryData {
+  blob: Blob;
+  arraybuffer: ArrayBuffer;
+}
+
+/**
+ * A message event: `data` is a string, or binary data in the socket's `binaryType`. A socket's
+ * `message` listeners get a `MessageEvent<MessageData<B>>`, `B` being the socket's binary type.
+ */
 export class MessageEvent<T = unknown> extends WebSocketEvent {
   readonly data: T;
   readonly origin: string;

@@ -30,11 +30,13 @@ export interface MessageIteratorOptions {
  * Iterates over the messages `socket` receives from now on. Ends when the socket closes cleanly;
  * throws the typed error when it fails (a close without a closing handshake is
  * `ERR_WS_CONNECTION_CLOSED`). With reconnection, closes followed by a retry do not end it.
+ * `T` is what the caller knows the yielded values to be: the socket's message data, or what
+ * `map` returns.
  */
-export function messageIterator(
+export function messageIterator<T = unknown>(
   socket: IteratedSocket,
   options: MessageIteratorOptions = {},
-): AsyncIterableIterator<unknown> {
+): AsyncIterableIterator<T> {
   const highWater = options.highWater ?? 64;
   const map = options.map ?? ((data: unknown) => data);
   const buffered: unknown[] = [];
@@ -137,5 +139,5 @@ export function messageIterator(
       return iterator;
     },
   };
-  return iterator;
+  return iterator as AsyncIterableIterator<T>;
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize, resolve } from 'node:path';
-import { WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
+import { type BinaryType, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 
@@ -13,7 +13,7 @@ export interface BrowserHarness {
   /** ws://127.0.0.1:port/echo — a wskit echo server. */
   echoUrl: string;
   server: Server;
-  wss: WebSocketServer;
+  wss: WebSocketServer<BinaryType>;
   close(): Promise<void>;
 }
 

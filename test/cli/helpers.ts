@@ -11,7 +11,12 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type WebSocket, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
+import {
+  type BinaryType,
+  type WebSocket,
+  WebSocketServer,
+  type WebSocketServerOptions,
+} from '../../src/index.js';
 import { CLI_WAIT_MS } from '../support/timeouts.js';
 import { opensslMissing, writeCertificateFiles } from '../support/tls.js';
 
@@ -187,7 +192,7 @@ export async function startServer(
   cleanup: Cleanup,
   options: Omit<WebSocketServerOptions, 'port' | 'host'> = {},
   onConnection?: (ws: WebSocket, path: string) => void,
-): Promise<{ server: WebSocketServer; port: number; url: string }> {
+): Promise<{ server: WebSocketServer<BinaryType>; port: number; url: string }> {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   cleanup.add(
     () =>

@@ -7,6 +7,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { ReadBuffer } from '../../src/dialects/incore/read-buffer.js';
 import { Error as InCoreError, State, WebSocket } from '../../src/incore.js';
 import {
+  type BinaryType,
   WebSocketServer,
   type WebSocketServerOptions,
   type WebSocket as WskitSocket,
@@ -17,7 +18,7 @@ import { CallbackWarnings, until } from './user-code.js';
 
 interface Server {
   url: string;
-  wss: WebSocketServer;
+  wss: WebSocketServer<BinaryType>;
   sockets: WskitSocket[];
 }
 

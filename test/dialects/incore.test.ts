@@ -19,6 +19,7 @@ import {
   WebSocket,
 } from '../../src/incore.js';
 import {
+  type BinaryType,
   WebSocketServer,
   type WebSocketServerOptions,
   type WebSocket as WskitSocket,
@@ -130,7 +131,7 @@ class Inbox<T> {
 }
 
 interface TestServer {
-  wss: WebSocketServer;
+  wss: WebSocketServer<BinaryType>;
   port: number;
   url: string;
   /** Server-side sockets, in order of connection. */

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import {
+  type BinaryType,
   type CloseEvent,
   type WebSocket as CoreWebSocket,
   type WebSocketServer as CoreWebSocketServer,
@@ -175,7 +176,7 @@ class OverteEnv extends TestEnv {
   async loggedServer(
     options: StandaloneOptions = {},
     echo = false,
-  ): Promise<{ url: string; wss: CoreWebSocketServer; peer(): Promise<PeerLog> }> {
+  ): Promise<{ url: string; wss: CoreWebSocketServer<BinaryType>; peer(): Promise<PeerLog> }> {
     const started = await this.server({ binaryType: 'nodebuffer', ...options });
     const peers: Array<Promise<PeerLog>> = [];
     const waiting: Array<(log: PeerLog) => void> = [];

@@ -9,6 +9,7 @@ import type { EventEmitter } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import {
+  type BinaryType,
   type CloseEvent,
   type ErrorEvent,
   type MessageEvent,
@@ -145,7 +146,7 @@ export function turn(): Promise<void> {
 // -- servers and clients that are always cleaned up ----------------------------------------------
 
 export interface StartedServer {
-  wss: WebSocketServer;
+  wss: WebSocketServer<BinaryType>;
   port: number;
   /** `ws://127.0.0.1:<port>` without a path. */
   url: string;
@@ -157,7 +158,7 @@ export type StandaloneOptions = Omit<
 >;
 
 /** Closes a WebSocketServer and waits (bounded) for its `close` event. */
-export async function closeServer(wss: WebSocketServer, ms = WAIT_MS): Promise<void> {
+export async function closeServer(wss: WebSocketServer<BinaryType>, ms = WAIT_MS): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`WebSocketServer did not close within ${ms} ms`)),

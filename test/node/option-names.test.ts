@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  type BinaryType,
   WebSocket,
   type WebSocketOptions,
   WebSocketServer,
@@ -18,7 +19,7 @@ function client(options: Record<string, unknown>): () => WebSocket {
   return () => new WebSocket(URL_, [], options as WebSocketOptions);
 }
 
-function server(options: Record<string, unknown>): () => WebSocketServer {
+function server(options: Record<string, unknown>): () => WebSocketServer<BinaryType> {
   return () => new WebSocketServer({ noServer: true, ...options } as WebSocketServerOptions);
 }
 

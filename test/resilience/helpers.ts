@@ -10,6 +10,7 @@ import type { EventEmitter } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import {
+  type BinaryType,
   type CloseEvent,
   WebSocket,
   WebSocketError,
@@ -175,7 +176,7 @@ export async function rejection(promise: Promise<unknown>, ms = WAIT_MS): Promis
 // -- servers -------------------------------------------------------------------------------------
 
 export interface Listening {
-  wss: WebSocketServer;
+  wss: WebSocketServer<BinaryType>;
   port: number;
   /** `ws://127.0.0.1:<port>` (or `wss:` with TLS), without a path. */
   url: string;
@@ -202,7 +203,7 @@ export async function listen(options: ServerOptions = {}, port = 0): Promise<Lis
 }
 
 /** Closes a WebSocketServer and waits (bounded) for its `close` event. */
-export function closeServer(wss: WebSocketServer, ms = WAIT_MS): Promise<void> {
+export function closeServer(wss: WebSocketServer<BinaryType>, ms = WAIT_MS): Promise<void> {
   return within(
     new Promise<void>((resolve) => wss.close(() => resolve())),
     ms,
@@ -211,7 +212,7 @@ export function closeServer(wss: WebSocketServer, ms = WAIT_MS): Promise<void> {
 }
 
 /** Kills a server the hard way: every accepted socket is destroyed, then the server closes. */
-export async function killServer(wss: WebSocketServer): Promise<void> {
+export async function killServer(wss: WebSocketServer<BinaryType>): Promise<void> {
   for (const client of wss.clients) client.terminate();
   await closeServer(wss);
 }

@@ -153,7 +153,7 @@ async function serve(args: ParsedArgs, io: Io): Promise<number> {
   const terminal = interactive && io.stdin.isTTY === true && io.stdout.isTTY === true;
   const style = createStyle(useColor(io.stdout, args.flag('no-color'), io.env));
 
-  const options: WebSocketServerOptions = {
+  const options: WebSocketServerOptions<'nodebuffer'> = {
     port,
     host,
     closeTimeout: 3000,

@@ -60,7 +60,7 @@ export class WebSocketServer {
   readonly serverName: string;
 
   #http: Server;
-  #core: CoreWebSocketServer;
+  #core: CoreWebSocketServer<'arraybuffer'>;
   #host: string | undefined;
   #port = 0;
   #listening = false;

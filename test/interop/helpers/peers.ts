@@ -15,6 +15,7 @@ import {
   type ServerOptions as WsServerOptions,
 } from 'ws';
 import {
+  type BinaryType,
   type CloseEvent,
   type ErrorEvent,
   MessageEvent,
@@ -262,7 +263,7 @@ export interface Accepted<P> {
 }
 
 export interface WskitServerHandle {
-  server: WebSocketServer;
+  server: WebSocketServer<BinaryType>;
   port: number;
   url: string;
   accepted: AsyncQueue<Accepted<WskitPeer>>;
@@ -308,7 +309,7 @@ export async function startWskitServer(
 }
 
 /** Terminates a wskit server's clients and closes it. */
-export function closeWskitServer(server: WebSocketServer): Promise<void> {
+export function closeWskitServer(server: WebSocketServer<BinaryType>): Promise<void> {
   return new Promise((resolve) => {
     for (const client of server.clients) client.terminate();
     server.close(() => resolve());
