@@ -33,9 +33,12 @@ interface OutboundFrame {
   closeReason?: string;
 }
 
-/** Queued data must not change if the caller reuses its buffer after `send()` returns. */
+/**
+ * Queued data must not change if the caller reuses its buffer after `send()` returns. Through
+ * Uint8Array's own `slice`: a Node Buffer's `slice` is a view of the same memory, not a copy.
+ */
 function ownCopy(data: Uint8Array | string): Uint8Array | string {
-  return typeof data === 'string' ? data : data.slice();
+  return typeof data === 'string' ? data : Uint8Array.prototype.slice.call(data);
 }
 
 /**
