@@ -1,6 +1,6 @@
 import { CloseCode } from './close-codes.js';
 import { MAX_CONTROL_PAYLOAD } from './frame-header.js';
-import type { Role } from './websocket-protocol.js';
+import type { Role } from './protocol-options.js';
 
 /** Largest close reason: 125 bytes of control payload minus the 2-byte code. */
 export const MAX_CLOSE_REASON_BYTES = MAX_CONTROL_PAYLOAD - 2;

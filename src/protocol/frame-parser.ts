@@ -3,6 +3,7 @@ import { MAX_CONTROL_PAYLOAD } from './frame-header.js';
 import { applyMask, type MaskKernel } from './mask.js';
 import { Opcode } from './opcodes.js';
 import type { Platform } from './platform.js';
+import { EXPECT_MASKED, RSV1_ALLOWED, STOPPED } from './state-bits.js';
 
 /** Receives what a {@link FrameParser} finds: messages and control frames, already unmasked. */
 export interface FrameSink {
@@ -45,103 +46,107 @@ const RESERVE_LIMIT = 1024 * 1024;
 /** Smallest buffer a message being assembled gets. */
 const MIN_CAPACITY = 256;
 
-// Booleans of a parser, packed in one field: an idle connection's parser is as small as it can be.
-const EXPECT_MASKED = 1;
-const RSV1_ALLOWED = 2;
-const STOPPED = 4;
-/** A data message is being assembled: opened by a frame that is not FIN, or cut by a chunk end. */
-const MESSAGE_OPEN = 8;
-const MESSAGE_COMPRESSED = 16;
-const FRAME_FIN = 32;
-const FRAME_MASKED = 64;
-
 /** The 4 mask bytes in the order that applies from the next payload byte on (shared scratch). */
 const rotated = new Uint8Array(4);
 
 /**
- * Turns a byte stream into messages and control frames (RFC 6455 section 5.2). Works in place: an
- * unfragmented frame that lies inside one chunk is handed on as a view of that chunk, unmasked in
- * place. Any other message (a frame cut by a chunk boundary, or fragments) is assembled in one
- * buffer per message, each chunk's payload bytes unmasked as they are copied in: memory held is
- * bounded by the message's bytes (and `maxPayload`), never by its count of frames or chunks.
- * Every header is checked before its payload is taken, so an oversized or malformed frame costs
- * nothing to refuse.
- *
- * The parser takes ownership of the chunks it is given: it unmasks them in place.
+ * A data message being assembled: made when a message is fragmented or cut by a chunk boundary,
+ * dropped when it completes, so a connection between messages holds none.
  */
-export class FrameParser {
-  private readonly maxPayload: number;
-  private readonly platform: Platform;
-  private readonly sink: FrameSink;
-  private flags: number;
+class Assembly {
+  /** The message's bytes so far, in a buffer that may be larger. */
+  buffer: Uint8Array | null = null;
+  used = 0;
+  // The data frame whose payload is arriving.
+  fin = false;
+  masked = false;
+  frameMask = 0;
+  maskPhase = 0;
+  payloadLeft = 0;
+
+  constructor(
+    readonly opcode: number,
+    /** The first frame's RSV1 (RFC 7692 section 6). */
+    readonly compressed: boolean,
+  ) {}
+}
+
+/**
+ * Turns a byte stream into messages and control frames (RFC 6455 section 5.2), handing them to
+ * the methods a subclass implements. Works in place: an unfragmented frame that lies inside one
+ * chunk is handed on as a view of that chunk, unmasked in place. Any other message (a frame cut
+ * by a chunk boundary, or fragments) is assembled in one buffer per message, each chunk's payload
+ * bytes unmasked as they are copied in: memory held is bounded by the message's bytes (and
+ * `maxPayload`), never by its count of frames or chunks. Every header is checked before its
+ * payload is taken, so an oversized or malformed frame costs nothing to refuse.
+ *
+ * It is the base of the engine (`WebSocketProtocol`), so that a connection is one object, and of
+ * {@link FrameParser}. It takes ownership of the chunks it is given: it unmasks them in place.
+ */
+export abstract class FrameReader {
+  protected readonly platform: Platform;
+  /** Largest message in bytes, summed over its fragments; 0 for no limit. */
+  protected readonly maxPayload: number;
+  /** Booleans of this object and its subclasses, one bit each (state-bits.ts). */
+  protected bits: number;
   /** Bytes of an incomplete head or control frame, waiting for the next chunk. */
   private leftover: Uint8Array | null = null;
+  private assembly: Assembly | null = null;
 
-  // The data message being assembled (MESSAGE_OPEN).
-  private messageOpcode = 0;
-  private message: Uint8Array | null = null;
-  private messageBytes = 0;
-
-  // The data frame whose payload is arriving.
-  private payloadLeft = 0;
-  private frameMask = 0;
-  private maskPhase = 0;
-
-  constructor(options: FrameParserOptions, sink: FrameSink) {
-    this.flags = options.expectMasked ? EXPECT_MASKED : 0;
-    this.maxPayload = options.maxPayload;
-    this.platform = options.platform;
-    this.sink = sink;
+  constructor(platform: Platform, maxPayload: number, expectMasked: boolean) {
+    this.platform = platform;
+    this.maxPayload = maxPayload;
+    this.bits = expectMasked ? EXPECT_MASKED : 0;
   }
 
-  /** Set when a negotiated extension (permessage-deflate) gives meaning to RSV1. */
-  get rsv1Allowed(): boolean {
-    return (this.flags & RSV1_ALLOWED) !== 0;
+  /** A whole data message; see {@link FrameSink.onMessage}. */
+  protected abstract onMessage(
+    opcode: number,
+    compressed: boolean,
+    payload: Uint8Array,
+    streamed: boolean,
+  ): void;
+  /** Payload bytes of a data message still arriving; see {@link FrameSink.onMessageData}. */
+  protected abstract onMessageData(bytes: Uint8Array, opcode: number, compressed: boolean): void;
+  /** A control frame (close, ping, pong). */
+  protected abstract onControl(opcode: number, payload: Uint8Array): void;
+  /** The byte stream broke RFC 6455; reading has stopped. */
+  protected abstract onFrameError(closeCode: number, message: string): void;
+
+  /** Whether state bit `bit` is set. */
+  protected has(bit: number): boolean {
+    return (this.bits & bit) !== 0;
   }
 
-  set rsv1Allowed(allowed: boolean) {
-    this.flags = allowed ? this.flags | RSV1_ALLOWED : this.flags & ~RSV1_ALLOWED;
-  }
-
-  private get stopped(): boolean {
-    return (this.flags & STOPPED) !== 0;
-  }
-
-  private get messageOpen(): boolean {
-    return (this.flags & MESSAGE_OPEN) !== 0;
-  }
-
-  private get messageCompressed(): boolean {
-    return (this.flags & MESSAGE_COMPRESSED) !== 0;
+  /** Sets or clears state bit `bit`. */
+  protected setBit(bit: number, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
   }
 
   private get mask(): MaskKernel {
     return this.platform.mask ?? applyMask;
   }
 
-  /** Stops parsing for good: later bytes are ignored (RFC 6455 section 5.5.1: nothing after close). */
-  stop(): void {
-    this.flags |= STOPPED;
+  /** Stops reading for good: later bytes are ignored (RFC 6455 section 5.5.1: nothing after close). */
+  protected stopReading(): void {
+    this.bits |= STOPPED;
     this.leftover = null;
-    this.message = null;
-  }
-
-  get isStopped(): boolean {
-    return this.stopped;
+    this.assembly = null;
   }
 
   /** Bytes received and held that do not yet form a whole message or control frame. */
-  get bufferedBytes(): number {
-    return (this.leftover?.length ?? 0) + this.messageBytes;
+  protected get bytesHeld(): number {
+    return (this.leftover?.length ?? 0) + (this.assembly?.used ?? 0);
   }
 
-  /** Feeds received bytes; whole messages and control frames go to the sink at once. */
-  push(chunk: Uint8Array): void {
-    if (this.stopped || chunk.length === 0) return;
+  /** Feeds received bytes; whole messages and control frames are handed on at once. */
+  protected read(chunk: Uint8Array): void {
+    if ((this.bits & STOPPED) !== 0 || chunk.length === 0) return;
     let offset = 0;
-    if (this.payloadLeft > 0) {
-      offset = this.take(chunk, 0);
-      if (this.stopped || offset === chunk.length) return;
+    const open = this.assembly;
+    if (open !== null && open.payloadLeft > 0) {
+      offset = this.take(open, chunk, 0);
+      if ((this.bits & STOPPED) !== 0 || offset === chunk.length) return;
     }
     const leftover = this.leftover;
     if (leftover !== null) {
@@ -153,21 +158,22 @@ export class FrameParser {
         leftover.length + taken,
       );
       const end = this.frame(joined, 0);
-      if (this.stopped) return;
+      if ((this.bits & STOPPED) !== 0) return;
       if (end < 0) {
         this.leftover = joined;
         return;
       }
       offset += end - leftover.length;
-      if (this.payloadLeft > 0 && offset < chunk.length) {
+      const assembly = this.assembly;
+      if (assembly !== null && assembly.payloadLeft > 0 && offset < chunk.length) {
         // The joined bytes ended inside a payload; the rest of it is in this chunk.
-        offset = this.take(chunk, offset);
-        if (this.stopped) return;
+        offset = this.take(assembly, chunk, offset);
+        if ((this.bits & STOPPED) !== 0) return;
       }
     }
     while (offset < chunk.length) {
       const end = this.frame(chunk, offset);
-      if (this.stopped) return;
+      if ((this.bits & STOPPED) !== 0) return;
       if (end < 0) {
         // A copy: a view would keep the whole chunk alive for these few bytes.
         this.leftover = this.platform.concat([chunk.subarray(offset)], chunk.length - offset);
@@ -204,7 +210,7 @@ export class FrameParser {
         ((data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!) >>> 0;
       // RFC 6455 section 5.2: the most significant bit of a 64-bit length MUST be 0.
       if (high >= 0x80000000) {
-        this.fail(CloseCode.ProtocolError, 'frame length has the most significant bit set');
+        this.refuse(CloseCode.ProtocolError, 'frame length has the most significant bit set');
         return -1;
       }
       const low =
@@ -221,49 +227,50 @@ export class FrameParser {
       if (length - o < payloadLength) return -1;
       const payload = data.subarray(o, o + payloadLength);
       if (masked) this.mask(payload, 0, payload, 0, payloadLength, data, maskOffset);
-      this.sink.onControl(opcode, payload);
+      this.onControl(opcode, payload);
       return o + payloadLength;
     }
 
     if (!this.checkLength(payloadLength)) return -1;
     const available = length - o;
-    if (fin && !this.messageOpen && available >= payloadLength) {
+    let assembly = this.assembly;
+    if (fin && assembly === null && available >= payloadLength) {
       // The common case: a whole message in one frame inside this chunk, handed on in place.
       const payload = data.subarray(o, o + payloadLength);
       if (masked) this.mask(payload, 0, payload, 0, payloadLength, data, maskOffset);
-      this.sink.onMessage(opcode, (b0 & 0x40) !== 0, payload, false);
+      this.onMessage(opcode, (b0 & 0x40) !== 0, payload, false);
       return o + payloadLength;
     }
 
-    let flags = this.flags & ~(FRAME_FIN | FRAME_MASKED);
-    if ((flags & MESSAGE_OPEN) === 0) {
-      flags |= MESSAGE_OPEN | ((b0 & 0x40) !== 0 ? MESSAGE_COMPRESSED : 0);
-      this.messageOpcode = opcode;
+    if (assembly === null) {
+      assembly = new Assembly(opcode, (b0 & 0x40) !== 0);
+      this.assembly = assembly;
     }
-    this.flags = flags | (fin ? FRAME_FIN : 0) | (masked ? FRAME_MASKED : 0);
+    assembly.fin = fin;
+    assembly.masked = masked;
     if (masked) {
-      this.frameMask =
+      assembly.frameMask =
         (data[maskOffset]! << 24) |
         (data[maskOffset + 1]! << 16) |
         (data[maskOffset + 2]! << 8) |
         data[maskOffset + 3]!;
     }
-    this.maskPhase = 0;
-    this.payloadLeft = payloadLength;
+    assembly.maskPhase = 0;
+    assembly.payloadLeft = payloadLength;
     if (payloadLength === 0) {
       // An empty fragment costs nothing: no buffer until bytes arrive.
-      this.endFrame();
+      this.endFrame(assembly);
       return o;
     }
-    this.reserve(payloadLength, available);
-    return this.take(data, o);
+    this.reserve(assembly, payloadLength, available);
+    return this.take(assembly, data, o);
   }
 
   /** Makes room in the message buffer for the frame starting: `announced` bytes, `here` now. */
-  private reserve(announced: number, here: number): void {
-    const used = this.messageBytes;
-    const message = this.message;
-    const capacity = message === null ? 0 : message.length;
+  private reserve(assembly: Assembly, announced: number, here: number): void {
+    const used = assembly.used;
+    const buffer = assembly.buffer;
+    const capacity = buffer === null ? 0 : buffer.length;
     // A frame's announced length is trusted up to RESERVE_LIMIT; past it the buffer grows with
     // the bytes that really arrive, so a peer cannot make this side hold memory it did not send.
     const need = used + (announced <= RESERVE_LIMIT ? announced : Math.min(announced, here));
@@ -271,95 +278,90 @@ export class FrameParser {
     const limit = this.maxPayload > 0 ? this.maxPayload : MAX_BUFFER;
     const grown = Math.min(limit, Math.max(need, capacity * 2, MIN_CAPACITY));
     const next = this.platform.alloc(grown);
-    if (message !== null && used > 0) next.set(message.subarray(0, used), 0);
-    this.message = next;
+    if (buffer !== null && used > 0) next.set(buffer.subarray(0, used), 0);
+    assembly.buffer = next;
   }
 
   /** Takes the current frame's payload bytes from `data` at `offset`; returns where it stopped. */
-  private take(data: Uint8Array, offset: number): number {
-    const n = Math.min(this.payloadLeft, data.length - offset);
+  private take(assembly: Assembly, data: Uint8Array, offset: number): number {
+    const n = Math.min(assembly.payloadLeft, data.length - offset);
     if (n === 0) return offset;
-    const used = this.messageBytes;
-    if (this.message === null || this.message.length - used < n) this.reserve(n, n);
-    const message = this.message!;
-    if ((this.flags & FRAME_MASKED) !== 0) {
-      const key = this.frameMask;
-      const phase = this.maskPhase;
+    const used = assembly.used;
+    if (assembly.buffer === null || assembly.buffer.length - used < n) this.reserve(assembly, n, n);
+    const buffer = assembly.buffer!;
+    if (assembly.masked) {
+      const key = assembly.frameMask;
+      const phase = assembly.maskPhase;
       // RFC 6455 section 5.3: byte i of the payload is masked by byte i mod 4 of the key.
       for (let i = 0; i < 4; i++) rotated[i] = (key >>> (24 - 8 * ((phase + i) & 3))) & 0xff;
-      this.mask(data, offset, message, used, n, rotated, 0);
-      this.maskPhase = (phase + n) & 3;
+      this.mask(data, offset, buffer, used, n, rotated, 0);
+      assembly.maskPhase = (phase + n) & 3;
     } else {
-      message.set(data.subarray(offset, offset + n), used);
+      buffer.set(data.subarray(offset, offset + n), used);
     }
-    this.messageBytes = used + n;
-    this.payloadLeft -= n;
-    this.sink.onMessageData(
-      message.subarray(used, used + n),
-      this.messageOpcode,
-      this.messageCompressed,
-    );
-    if (this.stopped) return offset + n;
-    if (this.payloadLeft === 0) this.endFrame();
+    assembly.used = used + n;
+    assembly.payloadLeft -= n;
+    this.onMessageData(buffer.subarray(used, used + n), assembly.opcode, assembly.compressed);
+    if ((this.bits & STOPPED) === 0 && assembly.payloadLeft === 0) this.endFrame(assembly);
     return offset + n;
   }
 
   /** The current frame's payload is all here; a FIN frame completes the message. */
-  private endFrame(): void {
-    if ((this.flags & FRAME_FIN) === 0) return;
-    const message = this.message;
-    const used = this.messageBytes;
+  private endFrame(assembly: Assembly): void {
+    if (!assembly.fin) return;
+    const buffer = assembly.buffer;
+    const used = assembly.used;
     const payload =
-      message === null
+      buffer === null
         ? new Uint8Array(0)
-        : used === message.length
-          ? message
-          : message.subarray(0, used);
-    const compressed = this.messageCompressed;
-    this.message = null;
-    this.messageBytes = 0;
-    this.flags &= ~(MESSAGE_OPEN | MESSAGE_COMPRESSED);
-    this.sink.onMessage(this.messageOpcode, compressed, payload, true);
+        : used === buffer.length
+          ? buffer
+          : buffer.subarray(0, used);
+    this.assembly = null;
+    this.onMessage(assembly.opcode, assembly.compressed, payload, true);
   }
 
   /** Checks the first two header bytes; on failure stops and reports. */
   private checkHeader(b0: number, masked: boolean, length7: number): boolean {
     const opcode = b0 & 0x0f;
     // RFC 6455 section 5.2: RSV bits MUST be 0 unless an extension defines them.
-    if ((b0 & 0x30) !== 0) return this.fail(CloseCode.ProtocolError, 'RSV2 or RSV3 is set');
+    if ((b0 & 0x30) !== 0) return this.refuse(CloseCode.ProtocolError, 'RSV2 or RSV3 is set');
     const rsv1 = (b0 & 0x40) !== 0;
     const fin = (b0 & 0x80) !== 0;
     if ((opcode & 0x8) !== 0) {
       if (opcode > Opcode.Pong)
-        return this.fail(
+        return this.refuse(
           CloseCode.ProtocolError,
           `reserved control opcode 0x${opcode.toString(16)}`,
         );
       // RFC 6455 section 5.5: control frames MUST NOT be fragmented and carry at most 125 bytes.
-      if (!fin) return this.fail(CloseCode.ProtocolError, 'fragmented control frame');
+      if (!fin) return this.refuse(CloseCode.ProtocolError, 'fragmented control frame');
       if (length7 > MAX_CONTROL_PAYLOAD)
-        return this.fail(CloseCode.ProtocolError, 'control frame payload over 125 bytes');
+        return this.refuse(CloseCode.ProtocolError, 'control frame payload over 125 bytes');
       // RFC 7692 section 6.1: an extension's RSV1 never applies to control frames.
-      if (rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 is set on a control frame');
+      if (rsv1) return this.refuse(CloseCode.ProtocolError, 'RSV1 is set on a control frame');
     } else if (opcode === Opcode.Continuation) {
       // RFC 6455 section 5.4: a continuation frame only continues an open fragmented message.
-      if (!this.messageOpen)
-        return this.fail(CloseCode.ProtocolError, 'continuation frame with no message to continue');
-      if (rsv1) return this.fail(CloseCode.ProtocolError, 'RSV1 is set on a continuation frame');
+      if (this.assembly === null)
+        return this.refuse(
+          CloseCode.ProtocolError,
+          'continuation frame with no message to continue',
+        );
+      if (rsv1) return this.refuse(CloseCode.ProtocolError, 'RSV1 is set on a continuation frame');
     } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
-      if (this.messageOpen)
-        return this.fail(
+      if (this.assembly !== null)
+        return this.refuse(
           CloseCode.ProtocolError,
           'new data frame while a fragmented message is open',
         );
-      if (rsv1 && !this.rsv1Allowed)
-        return this.fail(CloseCode.ProtocolError, 'RSV1 is set but no extension was negotiated');
+      if (rsv1 && (this.bits & RSV1_ALLOWED) === 0)
+        return this.refuse(CloseCode.ProtocolError, 'RSV1 is set but no extension was negotiated');
     } else {
-      return this.fail(CloseCode.ProtocolError, `reserved data opcode 0x${opcode.toString(16)}`);
+      return this.refuse(CloseCode.ProtocolError, `reserved data opcode 0x${opcode.toString(16)}`);
     }
     // RFC 6455 section 5.1: a server MUST close on an unmasked frame, a client on a masked one.
-    if (masked !== ((this.flags & EXPECT_MASKED) !== 0)) {
-      return this.fail(
+    if (masked !== ((this.bits & EXPECT_MASKED) !== 0)) {
+      return this.refuse(
         CloseCode.ProtocolError,
         masked ? 'server sent a masked frame' : 'client sent an unmasked frame',
       );
@@ -369,9 +371,9 @@ export class FrameParser {
 
   /** A data frame's length against what the message may still grow by. */
   private checkLength(payloadLength: number): boolean {
-    const total = this.messageBytes + payloadLength;
+    const total = (this.assembly?.used ?? 0) + payloadLength;
     if ((this.maxPayload > 0 && total > this.maxPayload) || total > MAX_BUFFER) {
-      return this.fail(
+      return this.refuse(
         CloseCode.MessageTooBig,
         `message of at least ${total} bytes exceeds maxPayload of ${this.maxPayload} bytes`,
       );
@@ -379,9 +381,72 @@ export class FrameParser {
     return true;
   }
 
-  private fail(closeCode: number, message: string): false {
-    this.stop();
-    this.sink.onFrameError(closeCode, message);
+  private refuse(closeCode: number, message: string): false {
+    this.stopReading();
+    this.onFrameError(closeCode, message);
     return false;
+  }
+}
+
+/**
+ * A frame reader on its own, handing what it finds to a {@link FrameSink} (the engine is a
+ * `FrameReader` itself and does not use one).
+ */
+export class FrameParser extends FrameReader {
+  private readonly sink: FrameSink;
+
+  constructor(options: FrameParserOptions, sink: FrameSink) {
+    super(options.platform, options.maxPayload, options.expectMasked);
+    this.sink = sink;
+  }
+
+  /** Set when a negotiated extension (permessage-deflate) gives meaning to RSV1. */
+  get rsv1Allowed(): boolean {
+    return this.has(RSV1_ALLOWED);
+  }
+
+  set rsv1Allowed(allowed: boolean) {
+    this.setBit(RSV1_ALLOWED, allowed);
+  }
+
+  /** Stops parsing for good: later bytes are ignored (RFC 6455 section 5.5.1: nothing after close). */
+  stop(): void {
+    this.stopReading();
+  }
+
+  /** Parsing has stopped: after {@link stop} or a frame error. */
+  get isStopped(): boolean {
+    return this.has(STOPPED);
+  }
+
+  /** Bytes received and held that do not yet form a whole message or control frame. */
+  get bufferedBytes(): number {
+    return this.bytesHeld;
+  }
+
+  /** Feeds received bytes; whole messages and control frames go to the sink at once. */
+  push(chunk: Uint8Array): void {
+    this.read(chunk);
+  }
+
+  protected override onMessage(
+    opcode: number,
+    compressed: boolean,
+    payload: Uint8Array,
+    streamed: boolean,
+  ): void {
+    this.sink.onMessage(opcode, compressed, payload, streamed);
+  }
+
+  protected override onMessageData(bytes: Uint8Array, opcode: number, compressed: boolean): void {
+    this.sink.onMessageData(bytes, opcode, compressed);
+  }
+
+  protected override onControl(opcode: number, payload: Uint8Array): void {
+    this.sink.onControl(opcode, payload);
+  }
+
+  protected override onFrameError(closeCode: number, message: string): void {
+    this.sink.onFrameError(closeCode, message);
   }
 }

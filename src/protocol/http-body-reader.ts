@@ -90,9 +90,8 @@ export class HttpBodyReader {
   /** Feeds bytes that follow the head; returns {@link done}. Framing errors end the body there. */
   push(chunk: Uint8Array): boolean {
     if (this.done) return true;
+    // 'none' framing is done from the start.
     switch (this.framing.kind) {
-      case 'none':
-        break;
       case 'close':
         this.keep(chunk, 0, chunk.length);
         break;

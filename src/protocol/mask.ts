@@ -67,6 +67,7 @@ export function applyMask(
 
 const POOL_SIZE = 8192;
 const pools = new WeakMap<Platform, MaskKeyPool>();
+let lastPool: MaskKeyPool | null = null;
 
 /**
  * Masking keys drawn from a shared pool of strong random bytes, refilled in 8 KiB batches: one
@@ -81,13 +82,18 @@ export class MaskKeyPool {
     this.bytes = new Uint8Array(POOL_SIZE);
   }
 
-  /** The pool of `platform`, made on first use and shared after. */
+  /**
+   * The pool of `platform`, made on first use and shared after. Asked for each client frame (a
+   * connection keeps no reference to it), so the last one found is kept at hand.
+   */
   static for(platform: Platform): MaskKeyPool {
+    if (lastPool !== null && lastPool.platform === platform) return lastPool;
     let pool = pools.get(platform);
     if (!pool) {
       pool = new MaskKeyPool(platform);
       pools.set(platform, pool);
     }
+    lastPool = pool;
     return pool;
   }
 

@@ -501,6 +501,26 @@ describe('4.2.1 checkUpgradeRequest', () => {
   });
 });
 
+describe('buildAcceptResponse', () => {
+  it('writes the extensions answer and extra headers, and refuses header injection', () => {
+    const response = buildAcceptResponse('dGhlIHNhbXBsZSBub25jZQ==', nodePlatform, {
+      extensions: 'permessage-deflate',
+      headers: { 'X-Served-By': 'test' },
+    });
+    const lines = response.slice(0, -4).split('\r\n');
+    assert.ok(lines.includes('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo='));
+    assert.ok(lines.includes('Sec-WebSocket-Extensions: permessage-deflate'));
+    assert.equal(lines.at(-1), 'X-Served-By: test');
+    assert.throws(
+      () =>
+        buildAcceptResponse('dGhlIHNhbXBsZSBub25jZQ==', nodePlatform, {
+          headers: { 'X-A': 'a\r\nSet-Cookie: x' },
+        }),
+      TypeError,
+    );
+  });
+});
+
 describe('buildRejectResponse', () => {
   it('writes status, Connection: close, Content-Length in bytes and the body', () => {
     const response = buildRejectResponse(426, 'version ✗', { 'Sec-WebSocket-Version': '13' });

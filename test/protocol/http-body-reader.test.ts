@@ -46,6 +46,20 @@ describe('HttpBodyReader', () => {
     const notHex = new HttpBodyReader({ kind: 'chunked' }, 1024);
     assert.equal(notHex.push(Buffer.from('zz\r\n')), true);
     assert.equal(text(notHex), '');
+    // A CR after the size must be followed by LF; a CR after the data too.
+    const crAfterSize = new HttpBodyReader({ kind: 'chunked' }, 1024);
+    assert.equal(crAfterSize.push(Buffer.from('3\rX')), true);
+    assert.equal(text(crAfterSize), '');
+    const crAfterData = new HttpBodyReader({ kind: 'chunked' }, 1024);
+    assert.equal(crAfterData.push(Buffer.from('3\r\nabc\rX4\r\nwxyz\r\n')), true);
+    assert.equal(text(crAfterData), 'abc');
+  });
+
+  it('accepts a bare LF as the end of a size line and of a chunk (RFC 9112 section 2.2)', () => {
+    const reader = new HttpBodyReader({ kind: 'chunked' }, 1024);
+    assert.equal(reader.push(Buffer.from('3\nabc\n2\r\nde\r\n0\n')), false);
+    assert.equal(reader.push(Buffer.from('\n')), true);
+    assert.equal(text(reader), 'abcde');
   });
 
   it('keeps at most maxBytes and is done once it has them', () => {

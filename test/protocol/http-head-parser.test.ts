@@ -254,6 +254,11 @@ describe('HTTP token helpers', () => {
     ]) {
       assert.equal(parseExtensions(bad), null, JSON.stringify(bad));
     }
+    // RFC 9110 section 5.6.1: empty list elements are skipped.
+    assert.deepEqual(parseExtensions(', a,, b ,'), [
+      { name: 'a', params: [] },
+      { name: 'b', params: [] },
+    ]);
     const offers = parseExtensions('a; x=1; y, b')!;
     assert.equal(formatExtensions(offers), 'a; x=1; y, b');
   });

@@ -1,10 +1,12 @@
 /** The masking kernels (RFC 6455 section 5.3) against a byte-at-a-time reference. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { bufferutilReady, nodePlatform, usesBufferutil } from '../../src/node/node-platform.js';
 import { applyMask, type MaskKernel, portablePlatform } from '../../src/protocol/index.js';
 import { wasmMask } from '../../src/protocol/mask-wasm.js';
+import { CLI_WAIT_MS } from '../support/timeouts.js';
 
 /** The definition: byte i XOR mask byte i mod 4. */
 function reference(source: Uint8Array, mask: Uint8Array, maskOffset: number): Uint8Array {
@@ -81,6 +83,37 @@ describe('masking kernels', () => {
     assert.equal(portablePlatform.mask, wasmMask);
     assert.equal(typeof WebAssembly, 'object', 'this runtime has WebAssembly');
   });
+
+  // Where the runtime has no WebAssembly SIMD, or a Content-Security-Policy forbids compiling
+  // WebAssembly, the kernel falls back to the JavaScript loop. The kernel is loaded once per
+  // process, so each case runs in a fresh Node with the global changed before the first call.
+  for (const [why, setup] of [
+    ['without WebAssembly SIMD', 'WebAssembly.validate = () => false;'],
+    [
+      'where compiling WebAssembly is forbidden',
+      "WebAssembly.Module = function () { throw new Error('blocked by CSP'); };",
+    ],
+  ] as const) {
+    it(`wasmMask falls back to the JavaScript loop ${why}`, () => {
+      const script = `${setup}
+        const { wasmMask } = await import(${JSON.stringify(new URL('../../src/protocol/mask-wasm.ts', import.meta.url).href)});
+        const { applyMask } = await import(${JSON.stringify(new URL('../../src/protocol/mask.ts', import.meta.url).href)});
+        const data = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff);
+        const key = Uint8Array.of(1, 2, 3, 4);
+        const a = new Uint8Array(1000);
+        const b = new Uint8Array(1000);
+        wasmMask(data, 0, a, 0, 1000, key, 0);
+        applyMask(data, 0, b, 0, 1000, key, 0);
+        console.log(a.every((v, i) => v === b[i]) && a.some((v, i) => v !== data[i]) ? 'same' : 'differs');`;
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: CLI_WAIT_MS * 3 },
+      );
+      assert.equal(child.stderr, '');
+      assert.equal(child.stdout.trim(), 'same');
+    });
+  }
 
   it('the Node platform uses bufferutil when it is installed', async () => {
     assert.equal(await bufferutilLoaded(), true);

@@ -1,3 +1,4 @@
+/* c8 ignore start -- types only: erased when compiled, so no line of this file ever runs */
 import type { ProtocolError } from '../../errors.js';
 
 /**
@@ -29,3 +30,4 @@ export interface MessageCompressor {
   /** Releases resources (zlib contexts); no call follows. */
   close(): void;
 }
+/* c8 ignore stop */
