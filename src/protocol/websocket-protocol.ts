@@ -72,8 +72,13 @@ export interface ProtocolOptions {
 export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 export { MAX_CLOSE_REASON_BYTES } from './close-lifecycle.js';
 
-/** Unmasked payloads up to this size are copied behind their header: one buffer, one write. */
-const COPY_LIMIT = 32 * 1024;
+/**
+ * Unmasked payloads up to this size are copied behind their header: one buffer, one write. Past
+ * it the header and the payload go out as a pair, as `ws` writes them: a frame buffer that size
+ * is a heap allocation of its own on Node (only buffers under 4 KiB come from a shared pool),
+ * which costs more than a second buffer in the same `writev`.
+ */
+const COPY_LIMIT = 4 * 1024;
 /** Frames waiting behind a decompression before the transport is asked to stop reading. */
 const BACKLOG_PAUSE = 64;
 
