@@ -16,8 +16,13 @@ import {
   SENDING_FRAGMENTED,
 } from './state-bits.js';
 
-/** Unmasked payloads up to this size are copied behind their header: one buffer, one write. */
-const COPY_LIMIT = 32 * 1024;
+/**
+ * Unmasked payloads up to this size are copied behind their header: one buffer, one write. Past
+ * it the header and the payload go out as a pair, as `ws` writes them: a frame buffer that size
+ * is a heap allocation of its own on Node (only buffers under 4 KiB come from a shared pool),
+ * which costs more than a second buffer in the same `writev`.
+ */
+const COPY_LIMIT = 4 * 1024;
 /** Marks a queued pre-encoded frame (not an opcode). */
 const RAW = -1;
 const EMPTY = new Uint8Array(0);

@@ -35,6 +35,22 @@ for (const [platformName, platform] of platforms) {
       assert.equal(sink.writeCalls, 4, 'one write per frame');
     });
 
+    it('a server writes binary payloads on both sides of the size it stops copying at', () => {
+      const { ws, sink } = createEngine('server', { platform });
+      const lengths = [4095, 4096, 4097, 16 * 1024, 40_000];
+      const payloads = lengths.map((n) => randomBytes(n));
+      for (const payload of payloads) ws.sendBinary(payload);
+      // A view into a larger buffer sends only its own bytes.
+      const backing = randomBytes(20_000);
+      ws.sendBinary(backing.subarray(1000, 17_384));
+      const frames = sink.frames();
+      assert.deepEqual(
+        frames.map((f) => f.payload),
+        [...payloads, backing.subarray(1000, 17_384)],
+      );
+      assert.equal(sink.writeCalls, lengths.length + 1, 'one write per frame');
+    });
+
     it('a client engine and a server engine talk to each other', () => {
       const client = createEngine('client', { platform });
       const server = createEngine('server', { platform });
