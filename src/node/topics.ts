@@ -210,10 +210,10 @@ export class Topics implements BrokerNode {
    * compressed once per window size where the agreements allow it). Returns how many sockets it
    * was written to. `publish` and the server's `broadcast` both send through here.
    */
-  send(
-    sockets: Iterable<WebSocket>,
+  send<S extends WebSocket>(
+    sockets: Iterable<S>,
     payload: TopicPayload,
-    skip: ((ws: WebSocket) => boolean) | null,
+    skip: ((ws: S) => boolean) | null,
   ): number {
     const opcode = typeof payload === 'string' ? Opcode.Text : Opcode.Binary;
     let frame: Uint8Array | null = null;

@@ -340,7 +340,9 @@ export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventE
     const payload = toTopicPayload(data, options.binary, 'broadcast');
     const { except, filter } = options;
     const skip =
-      except || filter ? (ws: WebSocket) => ws === except || (filter ? !filter(ws) : false) : null;
+      except || filter
+        ? (ws: WebSocket<B>) => ws === except || (filter ? !filter(ws) : false)
+        : null;
     return this.#topics.send(this.clients, payload, skip);
   }
 
