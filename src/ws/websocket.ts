@@ -131,6 +131,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   static {
     // The on* attributes, one accessor each over the same two helpers.
     for (const type of ATTRIBUTE_EVENTS) {
+      // biome-ignore lint/complexity/noThisInStatic: the compiled static block runs before the class name is bound
       Object.defineProperty(this.prototype, `on${type}`, {
         configurable: true,
         enumerable: true,
