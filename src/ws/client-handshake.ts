@@ -1,19 +1,22 @@
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import http, { type ClientRequest, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { URL } from 'node:url';
-import { checkDeflateOptions, NodeDeflateCompressor } from '../node/deflate/zlib-compressor.js';
+import {
+  checkDeflateOptions,
+  NodeDeflateCompressor,
+  type PerMessageDeflateOptions,
+} from '../node/deflate/zlib-compressor.js';
 import { nodePlatform } from '../node/node-platform.js';
 import { parseExtensions } from '../protocol/extensions/extension-header.js';
 import {
   acceptDeflateResponse,
   buildDeflateOffer,
 } from '../protocol/extensions/permessage-deflate.js';
-import { computeAccept } from '../protocol/handshake/keys.js';
+import { ClientHandshake } from '../protocol/handshake/client.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
 import {
   checkSubprotocols,
@@ -44,6 +47,51 @@ interface RequestOptions extends Omit<ClientOptions, 'createConnection' | 'heade
   timeout?: number | undefined;
   auth?: string | undefined;
   socketPath?: string | undefined;
+}
+
+/**
+ * ws's words for the engine's reasons to fail a 101 answer: ws's users and its tests match on
+ * them. A reason ws has no words for (such as a missing `Connection: Upgrade`) keeps wskit's.
+ */
+const WS_MESSAGES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/"Upgrade: websocket"/, 'Invalid Upgrade header'],
+  [/Sec-WebSocket-Accept/, 'Invalid Sec-WebSocket-Accept header'],
+  [/subprotocol .* none was requested/, 'Server sent a subprotocol but none was requested'],
+  [/subprotocol .* not offered/, 'Server sent an invalid subprotocol'],
+  [
+    /accepted extension .* not offered/,
+    'Server sent a Sec-WebSocket-Extensions header but no extension was requested',
+  ],
+];
+
+function wsMessageOf(error: Error): string {
+  return WS_MESSAGES.find(([pattern]) => pattern.test(error.message))?.[1] ?? error.message;
+}
+
+/**
+ * The head of a response, for the engine's parser (Node has consumed the bytes). Built from the
+ * headers Node kept, as ws reads them (`maxHeadersCount` applies).
+ */
+function responseHead(res: IncomingMessage): string {
+  const lines = [`HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}`];
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** The compressor the server's permessage-deflate answer agrees to; throws with ws's message. */
+function acceptDeflate(header: string, offered: PerMessageDeflateOptions): NodeDeflateCompressor {
+  const answers = parseExtensions(header);
+  if (answers === null) throw new Error('Invalid Sec-WebSocket-Extensions header');
+  if (answers.length !== 1 || answers[0]!.name !== 'permessage-deflate') {
+    throw new Error('Server indicated an extension that was not requested');
+  }
+  try {
+    return new NodeDeflateCompressor(acceptDeflateResponse(header, offered), 'client', offered);
+  } catch {
+    throw new Error('Invalid Sec-WebSocket-Extensions header');
+  }
 }
 
 function netConnect(options: RequestOptions): net.Socket {
@@ -136,7 +184,26 @@ export function openClient(
   if (deflate !== null) checkDeflateOptions(deflate);
   const offer = deflate === null ? null : buildDeflateOffer(deflate);
   const defaultPort = isSecure ? 443 : 80;
-  const key = randomBytes(16).toString('base64');
+  let compressor: NodeDeflateCompressor | null = null;
+  const handshake = new ClientHandshake({
+    platform: nodePlatform,
+    host: parsed.host,
+    path: parsed.pathname + parsed.search,
+    protocols,
+    // Node's parser has applied its own limits (maxHeadersCount, --max-http-header-size).
+    maxHeaders: Number.POSITIVE_INFINITY,
+    maxHeaderBytes: Number.POSITIVE_INFINITY,
+    ...(offer === null
+      ? {}
+      : {
+          extensions: offer,
+          acceptExtensions: (header: string) => {
+            compressor = acceptDeflate(header, deflate!);
+            return 'permessage-deflate';
+          },
+        }),
+  });
+  const key = handshake.key;
   const request = isSecure ? https.request : http.request;
 
   opts.createConnection = opts.createConnection ?? (isSecure ? tlsConnect : netConnect);
@@ -255,55 +322,19 @@ export function openClient(
     websocket._req = null;
     const fail = (message: string) => websocket[kAbortHandshake](socket, message);
 
-    const upgrade = res.headers.upgrade;
-    if (upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
-      fail('Invalid Upgrade header');
+    // The engine's handshake machine checks the answer (RFC 6455 section 4.1), as for the core
+    // client; Node has parsed the head already, so the machine is given it back as bytes.
+    const event = handshake.receiveData(Buffer.from(responseHead(res), 'latin1'));
+    if (event?.type !== 'open') {
+      fail(event?.type === 'failed' ? wsMessageOf(event.error) : 'Invalid HTTP response');
       return;
     }
-    if (res.headers['sec-websocket-accept'] !== computeAccept(key, nodePlatform)) {
-      fail('Invalid Sec-WebSocket-Accept header');
-      return;
-    }
-    const serverProtocol = res.headers['sec-websocket-protocol'];
-    if (serverProtocol !== undefined) {
-      if (protocolSet.size === 0) {
-        fail('Server sent a subprotocol but none was requested');
-        return;
-      }
-      if (!protocolSet.has(serverProtocol)) {
-        fail('Server sent an invalid subprotocol');
-        return;
-      }
-    } else if (protocolSet.size > 0) {
+    // ws's own rule on top of RFC 6455: a client that offered subprotocols needs one back.
+    if (event.protocol === '' && protocolSet.size > 0) {
       fail('Server sent no subprotocol');
       return;
     }
-
-    let compressor: NodeDeflateCompressor | null = null;
-    const extensionsHeader = res.headers['sec-websocket-extensions'];
-    if (extensionsHeader !== undefined) {
-      if (deflate === null) {
-        fail('Server sent a Sec-WebSocket-Extensions header but no extension was requested');
-        return;
-      }
-      const answers = parseExtensions(extensionsHeader);
-      if (answers === null) {
-        fail('Invalid Sec-WebSocket-Extensions header');
-        return;
-      }
-      if (answers.length !== 1 || answers[0]!.name !== 'permessage-deflate') {
-        fail('Server indicated an extension that was not requested');
-        return;
-      }
-      try {
-        const agreement = acceptDeflateResponse(extensionsHeader, deflate);
-        compressor = new NodeDeflateCompressor(agreement, 'client', deflate);
-      } catch {
-        fail('Invalid Sec-WebSocket-Extensions header');
-        return;
-      }
-    }
-    websocket[kAccepted](serverProtocol ?? '', compressor ? 'permessage-deflate' : '');
+    websocket[kAccepted](event.protocol, compressor ? 'permessage-deflate' : '');
     websocket[kSetSocket](socket, head, {
       maxPayload: opts.maxPayload,
       skipUTF8Validation: opts.skipUTF8Validation === true,

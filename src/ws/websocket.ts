@@ -1,28 +1,19 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import type { ClientRequest, ClientRequestArgs, IncomingMessage } from 'node:http';
+import type { ClientRequest, ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { URL } from 'node:url';
-import type { ProtocolError } from '../errors.js';
-import type { NodeDeflateCompressor } from '../node/deflate/zlib-compressor.js';
-import { nodePlatform } from '../node/node-platform.js';
-import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
-import type { Platform } from '../protocol/platform.js';
-import { type ProtocolSink, type Role, WebSocketProtocol } from '../protocol/websocket-protocol.js';
 import { openClient } from './client-handshake.js';
-import { wsErrorOf } from './errors.js';
-import {
-  type CloseEvent,
-  type ErrorEvent,
-  type Event,
-  type EventListenerLike,
-  type EventListenerOptions,
-  kForAttribute,
-  kListener,
-  type MessageEvent,
-  type WebSocketEventMap,
-  type WrappedListener,
-  wrapListener,
+import { Connection } from './connection.js';
+import { addListener, attributeOf, removeListener, setAttribute } from './event-target.js';
+import type {
+  CloseEvent,
+  ErrorEvent,
+  Event,
+  EventListenerLike,
+  EventListenerOptions,
+  MessageEvent,
+  WebSocketEventMap,
 } from './events.js';
 import {
   kAborted,
@@ -40,110 +31,72 @@ import type {
   VerifyClientCallbackAsync as VerifyClientCallbackAsyncOf,
   VerifyClientCallbackSync as VerifyClientCallbackSyncOf,
 } from './options.js';
+import {
+  byteLengthOf,
+  checkMask,
+  controlPayload,
+  EMPTY,
+  isBlob,
+  notOpen,
+  type OutgoingCall,
+  outgoingCall,
+  toBuffer,
+} from './send-args.js';
 import type { createWebSocketStream as createWebSocketStreamOf } from './stream.js';
+import {
+  type BinaryType,
+  type Callback,
+  type ConnectionSettings,
+  READY_STATES,
+  type SendData,
+  type SendOptions,
+  type WebSocketEvents,
+} from './types.js';
 import type { WebSocketServer as WebSocketServerOf } from './websocket-server.js';
 
+export type {
+  BinaryType,
+  ConnectionSettings,
+  RawData,
+  SendData,
+  SendOptions,
+  WebSocketEvents,
+} from './types.js';
+
 type ClientOptions = ClientOptionsOf;
+/** What the server side takes (what `WebSocketServer` passes). */
+type ServerSideOptions = { autoPong?: boolean; closeTimeout?: number };
 
-/** How binary messages are delivered: `Buffer` (default), `ArrayBuffer`, `Buffer[]` or `Blob`. */
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
-/** A received message as the `message` event gives it. */
-export type RawData = Buffer | ArrayBuffer | Buffer[];
-/** What `send` takes. */
-export type SendData =
-  | string
-  | number
-  | Buffer
-  | ArrayBuffer
-  | SharedArrayBuffer
-  | ArrayBufferView
-  | Blob
-  | readonly number[]
-  | readonly Uint8Array[];
-
-/** Options of `send`. */
-export interface SendOptions {
-  /** Binary frame (default: true unless `data` is a string). */
-  binary?: boolean | undefined;
-  /** Allow compression when permessage-deflate is on (default true; the threshold still applies). */
-  compress?: boolean | undefined;
-  /** Last fragment of the message (default true). */
-  fin?: boolean | undefined;
-  /** Must match the side: clients mask, servers do not (RFC 6455 section 5.3). */
-  mask?: boolean | undefined;
-}
-
-/** The events of a `wskit/ws` socket, with their arguments. */
-export interface WebSocketEvents {
-  open: [];
-  message: [data: RawData, isBinary: boolean];
-  close: [code: number, reason: Buffer];
-  error: [error: Error];
-  ping: [data: Buffer];
-  pong: [data: Buffer];
-  upgrade: [request: IncomingMessage];
-  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
-  redirect: [url: string, request: ClientRequest];
-}
-
-/** Settings of one established connection. */
-export interface ConnectionSettings {
-  maxPayload: number;
-  skipUTF8Validation: boolean;
-  compressor: NodeDeflateCompressor | null;
-}
-
-type Callback = (error?: Error | null) => void;
-/** An operation held behind a Blob being read, with its callback to fail if it never runs. */
-interface Held {
-  run: () => void;
-  cb: Callback | undefined;
-}
-
-const READY_STATES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
-const EMPTY = Buffer.alloc(0);
 /** `ws`'s default: how long to wait for the peer's close frame or TCP close after ours. */
 const CLOSE_TIMEOUT = 30_000;
-const OPCODE_PING = 0x9;
-const OPCODE_PONG = 0xa;
-const OPCODE_CLOSE = 0x8;
+const ATTRIBUTE_EVENTS = ['open', 'message', 'close', 'error'] as const;
 
-/** `skipUTF8Validation`: the engine's platform with every UTF-8 check passing. */
-const trustingPlatform: Platform = { ...nodePlatform, isUtf8: () => true };
-
-function isBlob(value: unknown): value is Blob {
-  return typeof Blob !== 'undefined' && value instanceof Blob;
-}
-
-/** ws's conversion of `send`/`ping` data to bytes. */
-function toBuffer(data: Exclude<SendData, string | number | Blob>): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  // A message received with binaryType 'fragments' is sent back as its bytes.
-  if (data.length > 0 && data.every((part) => part instanceof Uint8Array)) {
-    return Buffer.concat(data as readonly Uint8Array[]);
+/** A binary message as `binaryType` asks for it. */
+function binaryMessage(
+  data: Buffer,
+  binaryType: BinaryType,
+): Buffer | ArrayBuffer | Buffer[] | Blob {
+  switch (binaryType) {
+    case 'arraybuffer':
+      return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+        ? (data.buffer as ArrayBuffer)
+        : (data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+    case 'fragments':
+      return [data];
+    case 'blob':
+      return new Blob([new Uint8Array(data)]);
+    default:
+      return data;
   }
-  return Buffer.from(data as readonly number[]);
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-}
-
-function notOpen(readyState: number): Error {
-  return new Error(
-    `WebSocket is not open: readyState ${readyState} (${READY_STATES[readyState] ?? 'CLOSED'})`,
-  );
 }
 
 /**
  * `ws`'s `WebSocket` on wskit's engine: an `EventEmitter` with `'open'`, `'message'(data,
  * isBinary)`, `'close'(code, reason)`, `'error'`, `'ping'`, `'pong'`, `'upgrade'`,
  * `'unexpected-response'` and `'redirect'`, plus `addEventListener` and the `on*` attributes.
- * Frames are parsed, validated and built by wskit's RFC 6455 engine; this class only carries
- * `ws`'s calling conventions.
+ * Frames are parsed, validated and built by wskit's RFC 6455 engine (see `connection.ts`); this
+ * class only carries `ws`'s calling conventions.
  */
 export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** The class itself, as `ws` exports it (`const { WebSocket } = require('ws')`). */
@@ -166,6 +119,31 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
+  /** `onopen`: the listener set by the attribute, or null. */
+  declare onopen: ((event: Event) => void) | null;
+  /** `onmessage`: the listener set by the attribute, or null. */
+  declare onmessage: ((event: MessageEvent) => void) | null;
+  /** `onclose`: the listener set by the attribute, or null. */
+  declare onclose: ((event: CloseEvent) => void) | null;
+  /** `onerror`: the listener set by the attribute, or null. */
+  declare onerror: ((event: ErrorEvent) => void) | null;
+
+  static {
+    // The on* attributes, one accessor each over the same two helpers.
+    for (const type of ATTRIBUTE_EVENTS) {
+      // biome-ignore lint/complexity/noThisInStatic: the compiled static block runs before the class name is bound
+      Object.defineProperty(this.prototype, `on${type}`, {
+        configurable: true,
+        enumerable: true,
+        get(this: WebSocket) {
+          return attributeOf(this, type);
+        },
+        set(this: WebSocket, listener: unknown) {
+          setAttribute(this, type, listener, () => this.#wasClean);
+        },
+      });
+    }
+  }
 
   /** The connection's socket once open (`ws` exposes it under this name; so does wskit/ws). */
   _socket: Duplex | null = null;
@@ -173,9 +151,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   _req: ClientRequest | null = null;
   /** Redirects followed so far. */
   _redirects = 0;
-  /** The timer that destroys the socket if the closing handshake does not finish (as in ws). */
-  _closeTimer: NodeJS.Timeout | null = null;
 
+  /** Before the connection is open, and if the handshake fails. */
   #readyState: 0 | 1 | 2 | 3 = 0;
   #binaryType: BinaryType = 'nodebuffer';
   #url = '';
@@ -184,43 +161,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #isServer: boolean;
   #autoPong = true;
   #closeTimeout = CLOSE_TIMEOUT;
-  #closeCode = 1006;
-  #closeMessage: Buffer = EMPTY;
-  #closeFrameReceived = false;
-  #closeFrameSent = false;
-  #errorEmitted = false;
   #paused = false;
-  #enginePaused = false;
-  #endWhenIdle = false;
-  #bufferedAmount = 0;
-  #engine: WebSocketProtocol | null = null;
-  #compressor: NodeDeflateCompressor | null = null;
-  /** Callbacks of data frames not yet handed to the socket, in send order. */
-  #dataCallbacks: Array<Callback | undefined> = [];
-  /** Byte counts of the same frames, for `bufferedAmount`. */
-  #dataBytes: number[] = [];
-  #pendingBytes = 0;
-  /** Decompressions in flight; `close` waits for them so no received message is lost. */
-  #inflating = 0;
-  #closeWhenInflated = false;
-  /** The callback of the control frame being written now. */
-  #controlCallback: Callback | undefined;
-  /** Operations waiting behind a Blob being read, to keep order; null when none is. */
-  #held: Held[] | null = null;
-  #onData = (chunk: Buffer) => {
-    // Replies written while one chunk is handled (echoes, pongs) leave in one system call.
-    const socket = this._socket!;
-    socket.cork();
-    this.#engine?.receive(chunk);
-    socket.uncork();
-  };
+  /** Bytes given to `send`, `ping` or `pong` once the connection was closing. */
+  #refusedBytes = 0;
+  #connection: Connection | null = null;
 
   /** A server-side socket (what `WebSocketServer` creates; `ws` has the same signature). */
-  constructor(
-    address: null,
-    protocols?: undefined,
-    options?: { autoPong?: boolean; closeTimeout?: number },
-  );
+  constructor(address: null, protocols?: undefined, options?: ServerSideOptions);
   /** Connects to `address` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`). */
   constructor(address: string | URL, options?: ClientOptions | ClientRequestArgs);
   constructor(
@@ -231,28 +178,18 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   constructor(
     address: string | URL | null,
     protocols?: string | string[] | ClientOptions | ClientRequestArgs,
-    options?: ClientOptions | ClientRequestArgs | { autoPong?: boolean; closeTimeout?: number },
+    options?: ClientOptions | ClientRequestArgs | ServerSideOptions,
   ) {
     super();
-    if (address === null) {
-      this.#isServer = true;
-      const o = (options ?? {}) as { autoPong?: boolean; closeTimeout?: number };
-      this.#autoPong = o.autoPong ?? true;
-      this.#closeTimeout = o.closeTimeout ?? CLOSE_TIMEOUT;
-      return;
-    }
-    this.#isServer = false;
-    let list: string[];
-    if (protocols === undefined) list = [];
-    else if (Array.isArray(protocols)) list = protocols;
-    else if (typeof protocols === 'object' && protocols !== null) {
-      options = protocols as ClientOptions;
-      list = [];
-    } else list = [protocols as string];
-    const opts = (options ?? {}) as ClientOptions;
-    this.#autoPong = opts.autoPong ?? true;
-    this.#closeTimeout = opts.closeTimeout ?? CLOSE_TIMEOUT;
-    openClient(this, address, list, opts);
+    this.#isServer = address === null;
+    let list: string[] = [];
+    if (Array.isArray(protocols)) list = protocols;
+    else if (typeof protocols === 'object' && protocols !== null) options = protocols;
+    else if (protocols !== undefined) list = [protocols];
+    const o = (options ?? {}) as ServerSideOptions;
+    this.#autoPong = o.autoPong ?? true;
+    this.#closeTimeout = o.closeTimeout ?? CLOSE_TIMEOUT;
+    if (address !== null) openClient(this, address, list, (options ?? {}) as ClientOptions);
   }
 
   /** How binary messages are delivered; `'nodebuffer'` by default, as in `ws`. */
@@ -266,9 +203,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Bytes given to `send` and not yet written to the network. */
   get bufferedAmount(): number {
-    const socket = this._socket;
-    if (socket === null) return this.#bufferedAmount;
-    return socket.writableLength + this.#pendingBytes + this.#bufferedAmount;
+    return (this.#connection?.bufferedAmount ?? 0) + this.#refusedBytes;
   }
 
   /** The negotiated extensions (`'permessage-deflate'` or `''`). */
@@ -288,7 +223,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
   get readyState(): 0 | 1 | 2 | 3 {
-    return this.#readyState;
+    return this.#connection?.state ?? this.#readyState;
   }
 
   /** The URL connected to (clients). */
@@ -296,108 +231,70 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     return this.#url;
   }
 
+  /** The timer that destroys the socket if the closing handshake does not finish (as in ws). */
+  get _closeTimer(): NodeJS.Timeout | null {
+    return this.#connection?.closeTimer ?? null;
+  }
+
   /** Closes the connection: sends a close frame, then waits up to the close timeout. */
   close(code?: number, data?: string | Buffer): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
-    if (this.#readyState === WebSocket.CONNECTING) {
-      this[kAbortHandshake](
-        this._req,
-        'WebSocket was closed before the connection was established',
-      );
+    if (this.readyState === WebSocket.CLOSED) return;
+    if (this.readyState === WebSocket.CONNECTING) {
+      this.#abortConnecting();
       return;
     }
-    const engine = this.#engine!;
-    if (this.#readyState === WebSocket.CLOSING) {
-      if (this.#closeFrameSent && (this.#closeFrameReceived || engine.failed)) this.#end();
-      return;
-    }
-    if (code !== undefined && (typeof code !== 'number' || !isValidStatusCode(code))) {
-      throw new TypeError('First argument must be a valid error code number');
-    }
-    const reason = code === undefined || data === undefined ? '' : String(data);
-    if (reason !== '' && Buffer.byteLength(reason) > 123) {
-      throw new RangeError('The message must not be greater than 123 bytes');
-    }
-    this.#readyState = WebSocket.CLOSING;
-    this.#whenReady(() => {
-      if (engine.closeSent) return;
-      engine.close(code, reason);
-      this.#closeFrameSent = true;
-      if (this.#closeFrameReceived || engine.failed) this.#end();
-    });
-    this.#setCloseTimer();
+    // Without a connection the handshake failed, and its close event is on its way.
+    this.#connection?.close(code, data);
   }
 
   /** Stops reading from the socket; `message` events stop once buffered frames are delivered. */
   pause(): void {
-    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    if (this.readyState === WebSocket.CONNECTING || this.readyState === WebSocket.CLOSED) return;
     this.#paused = true;
     this._socket?.pause();
   }
 
   /** Resumes reading after `pause()`. */
   resume(): void {
-    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    if (this.readyState === WebSocket.CONNECTING || this.readyState === WebSocket.CLOSED) return;
     this.#paused = false;
-    if (!this.#enginePaused) this._socket?.resume();
+    if (!this.#connection?.enginePaused) this._socket?.resume();
   }
 
   /** Sends a ping (at most 125 bytes); `mask` must match the side, as frames are masked by role. */
   ping(data?: SendData, mask?: boolean, cb?: Callback): void;
   ping(cb: Callback): void;
   ping(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
-    this.#control(OPCODE_PING, data, mask, cb);
+    this.#control('ping', outgoingCall(data, mask, cb, true));
   }
 
   /** Sends an unsolicited pong (at most 125 bytes). */
   pong(data?: SendData, mask?: boolean, cb?: Callback): void;
   pong(cb: Callback): void;
   pong(data?: SendData | Callback, mask?: boolean | Callback, cb?: Callback): void {
-    this.#control(OPCODE_PONG, data, mask, cb);
+    this.#control('pong', outgoingCall(data, mask, cb, true));
   }
 
   /** Sends a message; `cb` is called once it has been written to the socket, or with an error. */
   send(data: SendData, cb?: Callback): void;
   send(data: SendData, options: SendOptions, cb?: Callback): void;
   send(data: SendData, options?: SendOptions | Callback, cb?: Callback): void {
-    if (this.#readyState === WebSocket.CONNECTING) throw notOpen(0);
-    if (typeof options === 'function') {
-      cb = options;
-      options = {};
-    }
-    if (typeof data === 'number') data = data.toString();
-    if (this.#readyState !== WebSocket.OPEN) {
-      this.#sendAfterClose(data, cb);
-      return;
-    }
-    const opts = options ?? {};
-    this.#checkMask(opts.mask);
-    const binary = opts.binary ?? typeof data !== 'string';
-    const compress = opts.compress ?? true;
-    const fin = opts.fin ?? true;
-    if (isBlob(data)) {
-      this.#sendBlob(data, binary, compress, fin, cb);
-      return;
-    }
-    const payload = typeof data === 'string' ? data : data == null ? EMPTY : toBuffer(data);
-    if (this.#held === null) this.#sendNow(payload, binary, compress, fin, cb);
-    else this.#whenReady(() => this.#sendNow(payload, binary, compress, fin, cb), cb);
+    const call = outgoingCall(data, options, cb, false);
+    const opts = call.second ?? {};
+    const connection = this.#openConnection(call, opts.mask);
+    if (connection === null) return;
+    const given = call.data;
+    const payload =
+      typeof given === 'string' || isBlob(given) ? given : given == null ? EMPTY : toBuffer(given);
+    const binary = opts.binary ?? typeof given !== 'string';
+    connection.send(payload, binary, opts.compress ?? true, opts.fin ?? true, call.cb);
   }
 
   /** Destroys the socket at once, without a closing handshake. */
   terminate(): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
-    if (this.#readyState === WebSocket.CONNECTING) {
-      this[kAbortHandshake](
-        this._req,
-        'WebSocket was closed before the connection was established',
-      );
-      return;
-    }
-    if (this._socket) {
-      this.#readyState = WebSocket.CLOSING;
-      this._socket.destroy();
-    }
+    if (this.readyState === WebSocket.CLOSED) return;
+    if (this.readyState === WebSocket.CONNECTING) this.#abortConnecting();
+    else this.#connection?.terminate();
   }
 
   /** Adds a DOM-style listener for `open`, `message`, `close` or `error`. */
@@ -406,7 +303,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     listener: EventListenerLike<WebSocketEventMap[K]>,
     options?: EventListenerOptions,
   ): void {
-    this.#addEventListener(type, listener, options?.once === true, false);
+    addListener(this, type, listener as EventListenerLike<never>, {
+      once: options?.once === true,
+      attribute: false,
+      wasClean: () => this.#wasClean,
+    });
   }
 
   /** Removes a listener added with `addEventListener`. */
@@ -414,42 +315,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     type: K,
     listener: EventListenerLike<WebSocketEventMap[K]>,
   ): void {
-    for (const wrapper of this.listeners(type as keyof WebSocketEvents) as unknown[]) {
-      const w = wrapper as Partial<WrappedListener>;
-      if (w[kListener] === listener && !w[kForAttribute]) {
-        this.removeListener(type as 'open', wrapper as () => void);
-        break;
-      }
-    }
-  }
-
-  /** `onopen`: the listener set by the attribute, or null. */
-  get onopen(): ((event: Event) => void) | null {
-    return this.#attribute('open') as ((event: Event) => void) | null;
-  }
-  set onopen(listener: ((event: Event) => void) | null) {
-    this.#setAttribute('open', listener);
-  }
-  /** `onmessage`. */
-  get onmessage(): ((event: MessageEvent) => void) | null {
-    return this.#attribute('message') as ((event: MessageEvent) => void) | null;
-  }
-  set onmessage(listener: ((event: MessageEvent) => void) | null) {
-    this.#setAttribute('message', listener);
-  }
-  /** `onclose`. */
-  get onclose(): ((event: CloseEvent) => void) | null {
-    return this.#attribute('close') as ((event: CloseEvent) => void) | null;
-  }
-  set onclose(listener: ((event: CloseEvent) => void) | null) {
-    this.#setAttribute('close', listener);
-  }
-  /** `onerror`. */
-  get onerror(): ((event: ErrorEvent) => void) | null {
-    return this.#attribute('error') as ((event: ErrorEvent) => void) | null;
-  }
-  set onerror(listener: ((event: ErrorEvent) => void) | null) {
-    this.#setAttribute('error', listener);
+    removeListener(this, type, listener);
   }
 
   // -- internal hooks of the client handshake and the server ---------------------------------
@@ -467,37 +333,39 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Starts the connection on an upgraded socket. */
   [kSetSocket](socket: Duplex, head: Buffer, settings: ConnectionSettings): void {
-    const role: Role = this.#isServer ? 'server' : 'client';
-    this.#compressor = settings.compressor;
-    this.#engine = new WebSocketProtocol(
-      {
-        role,
-        maxPayload: settings.maxPayload,
-        platform: settings.skipUTF8Validation ? trustingPlatform : nodePlatform,
-        autoPong: this.#autoPong,
-        ...(settings.compressor ? { compressor: this.#countInflations(settings.compressor) } : {}),
-      },
-      this.#sink(socket),
-    );
     this._socket = socket;
-    const s = socket as Duplex & { setTimeout?: (ms: number) => void; setNoDelay?: () => void };
-    if (typeof s.setTimeout === 'function') s.setTimeout(0);
-    if (typeof s.setNoDelay === 'function') s.setNoDelay();
-    if (head.length > 0) socket.unshift(head);
-    socket.on('close', this.#onSocketClose);
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onSocketEnd);
-    socket.on('error', this.#onSocketError);
-    this.#readyState = WebSocket.OPEN;
+    this.#connection = new Connection(
+      socket,
+      head,
+      settings,
+      {
+        role: this.#isServer ? 'server' : 'client',
+        autoPong: this.#autoPong,
+        closeTimeout: this.#closeTimeout,
+      },
+      {
+        message: (data, binary) =>
+          (this.emit as (event: 'message', data: unknown, isBinary: boolean) => boolean)(
+            'message',
+            binary ? binaryMessage(data, this.#binaryType) : data,
+            binary,
+          ),
+        ping: (data) => this.emit('ping', data),
+        pong: (data) => this.emit('pong', data),
+        error: (error) => this.emit('error', error),
+        close: (code, reason) => this.emit('close', code, reason),
+        refuse: (refused, cb) => this.#refuse(refused, cb),
+        userPaused: () => this.#paused,
+      },
+    );
     this.emit('open');
   }
 
   /** The handshake failed: `error`, then `close`. */
   [kFailHandshake](error: Error): void {
     this.#readyState = WebSocket.CLOSING;
-    this.#errorEmitted = true;
     this.emit('error', error);
-    this.#emitClose();
+    this.#handshakeClosed();
   }
 
   /** Aborts the handshake on the request or the upgraded socket, reporting `message`. */
@@ -518,421 +386,52 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
     stream.destroy(error);
     stream.once('error', (e: Error) => this.emit('error', e));
-    stream.once('close', () => this.#emitClose());
+    stream.once('close', () => this.#handshakeClosed());
   }
 
   // -- internals ------------------------------------------------------------------------------
 
-  #sink(socket: Duplex): ProtocolSink {
-    return {
-      write: (data) => this.#write(socket, asBuffer(data)),
-      writePair: (header, payload) => {
-        socket.cork();
-        socket.write(asBuffer(header));
-        this.#write(socket, asBuffer(payload), header[0]!);
-        socket.uncork();
-      },
-      onMessage: (data, binary) => this.#deliver(asBuffer(data), binary),
-      onPing: (payload) => this.emit('ping', asBuffer(payload)),
-      onPong: (payload) => this.emit('pong', asBuffer(payload)),
-      onClose: (code, reason) => this.#receivedClose(code, reason),
-      onError: (error) => this.#failed(error),
-      pause: () => {
-        this.#enginePaused = true;
-        socket.pause();
-      },
-      resume: () => {
-        this.#enginePaused = false;
-        if (!this.#paused) socket.resume();
-      },
-      onIdle: () => {
-        if (this.#endWhenIdle) {
-          this.#endWhenIdle = false;
-          socket.end();
-        }
-      },
-    };
+  get #wasClean(): boolean {
+    return this.#connection?.wasClean ?? false;
   }
 
-  /** Writes one frame, with the callback of the send, ping, pong or close that made it. */
-  #write(socket: Duplex, bytes: Buffer, firstByte = bytes[0]!): void {
-    const opcode = firstByte & 0x0f;
-    let cb: Callback | undefined;
-    if (opcode < OPCODE_CLOSE) {
-      cb = this.#dataCallbacks.shift();
-      this.#pendingBytes -= this.#dataBytes.shift() ?? 0;
-    } else if (opcode === OPCODE_PING || opcode === OPCODE_PONG) cb = this.#controlCallback;
-    if (cb) socket.write(bytes, cb);
-    else socket.write(bytes);
+  #abortConnecting(): void {
+    this[kAbortHandshake](this._req, 'WebSocket was closed before the connection was established');
   }
 
-  #deliver(data: Buffer, binary: boolean): void {
-    if (!binary) {
-      this.emit('message', data, false);
-      return;
-    }
-    switch (this.#binaryType) {
-      case 'arraybuffer':
-        this.emit(
-          'message',
-          data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-            ? (data.buffer as ArrayBuffer)
-            : (data.buffer.slice(
-                data.byteOffset,
-                data.byteOffset + data.byteLength,
-              ) as ArrayBuffer),
-          true,
-        );
-        return;
-      case 'fragments':
-        this.emit('message', [data], true);
-        return;
-      case 'blob':
-        (this.emit as (event: 'message', data: Blob, isBinary: boolean) => boolean)(
-          'message',
-          new Blob([new Uint8Array(data)]),
-          true,
-        );
-        return;
-      default:
-        this.emit('message', data, true);
-    }
-  }
-
-  #receivedClose(code: number, reason: string): void {
-    this.#closeFrameReceived = true;
-    this.#closeCode = code;
-    this.#closeMessage = Buffer.from(reason);
-    const socket = this._socket!;
-    socket.removeListener('data', this.#onData);
-    // Keep reading so the peer's TCP close is seen.
-    process.nextTick(() => socket.resume());
-    // The engine has answered with a close frame (RFC 6455 section 5.5.1).
-    this.#closeFrameSent = true;
-    if (this.#readyState === WebSocket.OPEN) {
-      this.#readyState = WebSocket.CLOSING;
-      this.#setCloseTimer();
-    }
-    this.#end();
-  }
-
-  #failed(error: ProtocolError): void {
-    const socket = this._socket!;
-    socket.removeListener('data', this.#onData);
-    process.nextTick(() => socket.resume());
-    this.#closeFrameSent = true;
-    if (this.#readyState === WebSocket.OPEN) {
-      this.#readyState = WebSocket.CLOSING;
-      this.#setCloseTimer();
-    }
-    this.#end();
-    if (!this.#errorEmitted) {
-      this.#errorEmitted = true;
-      this.emit('error', wsErrorOf(error));
-    }
-  }
-
-  /** Ends the socket once every queued frame (the close frame last) has been written. */
-  #end(): void {
-    if (this.#engine === null || this.#engine.idle) this._socket?.end();
-    else this.#endWhenIdle = true;
-  }
-
-  #setCloseTimer(): void {
-    const socket = this._socket;
-    if (socket === null || this._closeTimer !== null) return;
-    this._closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
-  }
-
-  #onSocketClose = (): void => {
-    const socket = this._socket!;
-    socket.removeListener('close', this.#onSocketClose);
-    socket.removeListener('data', this.#onData);
-    socket.removeListener('end', this.#onSocketEnd);
-    this.#readyState = WebSocket.CLOSING;
-    const engine = this.#engine!;
-    // Frames read but not delivered because the socket was paused still count.
-    if (!this.#closeFrameReceived && !engine.done && socket.readableLength > 0) {
-      const chunk = socket.read() as Buffer | null;
-      if (chunk !== null) engine.receive(chunk);
-    }
-    if (this._closeTimer !== null) clearTimeout(this._closeTimer);
-    if (this.#inflating > 0) this.#closeWhenInflated = true;
-    else this.#emitClose();
-  };
-
-  #onSocketEnd = (): void => {
-    this.#readyState = WebSocket.CLOSING;
-    this._socket!.end();
-  };
-
-  #onSocketError = (): void => {
-    const socket = this._socket!;
-    socket.removeListener('error', this.#onSocketError);
-    socket.on('error', () => {});
-    this.#readyState = WebSocket.CLOSING;
-    socket.destroy();
-  };
-
-  #emitClose(): void {
-    this.#compressor?.close();
-    const pending = this.#dataCallbacks;
-    this.#dataCallbacks = [];
-    this.#dataBytes = [];
-    this.#pendingBytes = 0;
-    if (pending.some((cb) => cb !== undefined)) {
-      const error = new Error('The socket was closed while data was being compressed');
-      for (const cb of pending) cb?.(error);
-    }
+  /** A connection that never opened is closed: 1006 (RFC 6455 section 7.1.5). */
+  #handshakeClosed(): void {
     this.#readyState = WebSocket.CLOSED;
-    this.emit('close', this.#closeCode, this.#closeMessage);
+    this.emit('close', 1006, EMPTY);
   }
 
-  #sendAfterClose(data: SendData | undefined, cb: Callback | undefined): void {
-    if (data !== undefined && data !== null && data !== '') {
-      const length = isBlob(data)
-        ? data.size
-        : typeof data === 'string'
-          ? Buffer.byteLength(data)
-          : toBuffer(data as Buffer).length;
-      this.#bufferedAmount += length;
+  /**
+   * What `send`, `ping` and `pong` share once their arguments are read: not before the
+   * connection is open, data given once it is closing counted and its callback failed, `mask`
+   * matching the side. Returns the connection to send on, or null when there is none.
+   */
+  #openConnection(call: OutgoingCall<unknown>, mask: boolean | undefined): Connection | null {
+    if (this.readyState === WebSocket.CONNECTING) throw notOpen(0);
+    if (this.readyState !== WebSocket.OPEN) {
+      this.#refuse(call.data, call.cb);
+      return null;
     }
+    checkMask(mask, this.#isServer);
+    return this.#connection;
+  }
+
+  #control(kind: 'ping' | 'pong', call: OutgoingCall<boolean>): void {
+    const connection = this.#openConnection(call, call.second);
+    if (connection !== null) connection.control(kind, controlPayload(call.data), call.cb);
+  }
+
+  #refuse(data: SendData | undefined, cb: Callback | undefined): void {
+    this.#refusedBytes += byteLengthOf(data);
     if (cb) {
-      const error = notOpen(this.#readyState);
+      const error = notOpen(this.readyState);
       process.nextTick(() => cb(error));
     }
   }
-
-  #checkMask(mask: boolean | undefined): void {
-    if (mask !== undefined && mask !== !this.#isServer) {
-      throw new TypeError(
-        `mask: ${mask} is not supported: ${this.#isServer ? 'a server never masks' : 'a client always masks'} its frames (RFC 6455 section 5.3)`,
-      );
-    }
-  }
-
-  #sendNow(
-    payload: string | Buffer,
-    binary: boolean,
-    compress: boolean,
-    fin: boolean,
-    cb: Callback | undefined,
-  ): void {
-    const engine = this.#engine!;
-    if (engine.closeSent) {
-      this.#sendAfterClose(payload, cb);
-      return;
-    }
-    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    this.#dataCallbacks.push(cb);
-    this.#dataBytes.push(bytes);
-    this.#pendingBytes += bytes;
-    try {
-      if (!fin || engine.fragmentedSendOpen) engine.sendFragment(payload, binary, fin);
-      else if (binary) engine.sendBinary(payload, compress);
-      else engine.sendText(payload, compress);
-    } catch (error) {
-      this.#dataCallbacks.pop();
-      this.#pendingBytes -= this.#dataBytes.pop() ?? 0;
-      throw error;
-    }
-  }
-
-  #sendBlob(
-    blob: Blob,
-    binary: boolean,
-    compress: boolean,
-    fin: boolean,
-    cb: Callback | undefined,
-  ): void {
-    this.#whenReady(() => {
-      // Everything sent after a Blob waits for it to be read, as in ws.
-      const held: Held[] = [];
-      this.#held = held;
-      this.#pendingBytes += blob.size;
-      const socket = this._socket!;
-      const failAll = (error: Error) => {
-        cb?.(error);
-        for (const h of held) h.cb?.(error);
-      };
-      blob.arrayBuffer().then(
-        (buffer) => {
-          this.#pendingBytes -= blob.size;
-          if (socket.destroyed) {
-            const error = new Error('The socket was closed while the blob was being read');
-            process.nextTick(failAll, error);
-            return;
-          }
-          this.#held = null;
-          this.#sendNow(Buffer.from(buffer), binary, compress, fin, cb);
-          this.#release(held);
-        },
-        (error: Error) => {
-          this.#pendingBytes -= blob.size;
-          process.nextTick(() => {
-            failAll(error);
-            this.#sendFailed(error);
-          });
-        },
-      );
-    }, cb);
-  }
-
-  /** A message could not be sent (its Blob could not be read): the connection is closed. */
-  #sendFailed(error: Error): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
-    if (this.#readyState === WebSocket.OPEN) {
-      this.#readyState = WebSocket.CLOSING;
-      this.#setCloseTimer();
-    }
-    this._socket?.end();
-    if (!this.#errorEmitted) {
-      this.#errorEmitted = true;
-      this.emit('error', error);
-    }
-  }
-
-  /** Runs operations held behind a Blob, until the next Blob holds the rest again. */
-  #release(held: Held[]): void {
-    while (held.length > 0) {
-      const next = held.shift()!;
-      next.run();
-      if (this.#held !== null) {
-        this.#held.push(...held);
-        return;
-      }
-    }
-  }
-
-  /** Runs `operation` now, or after the Blob being read, to keep `ws`'s order of sends. */
-  #whenReady(operation: () => void, cb?: Callback): void {
-    if (this.#held === null) operation();
-    else this.#held.push({ run: operation, cb });
-  }
-
-  /** Counts decompressions in flight so that `close` follows every message received. */
-  #countInflations(compressor: NodeDeflateCompressor): MessageCompressor {
-    return {
-      threshold: compressor.threshold,
-      compress: (data, callback) => compressor.compress(data, callback),
-      decompress: (data, maxBytes, callback) => {
-        this.#inflating++;
-        compressor.decompress(data, maxBytes, (error, result) => {
-          this.#inflating--;
-          try {
-            callback(error, result);
-          } finally {
-            if (this.#inflating === 0 && this.#closeWhenInflated) {
-              this.#closeWhenInflated = false;
-              this.#emitClose();
-            }
-          }
-        });
-      },
-      close: () => compressor.close(),
-    };
-  }
-
-  #control(
-    opcode: number,
-    data: SendData | Callback | undefined,
-    mask: boolean | Callback | undefined,
-    cb: Callback | undefined,
-  ): void {
-    if (this.#readyState === WebSocket.CONNECTING) throw notOpen(0);
-    if (typeof data === 'function') {
-      cb = data;
-      data = undefined;
-      mask = undefined;
-    } else if (typeof mask === 'function') {
-      cb = mask;
-      mask = undefined;
-    }
-    if (typeof data === 'number') data = data.toString();
-    if (this.#readyState !== WebSocket.OPEN) {
-      this.#sendAfterClose(data, cb);
-      return;
-    }
-    this.#checkMask(mask);
-    if (isBlob(data)) {
-      throw new TypeError('ping and pong data must be a string or bytes, not a Blob');
-    }
-    const payload =
-      data === undefined || data === null || data === ''
-        ? EMPTY
-        : typeof data === 'string'
-          ? Buffer.from(data)
-          : toBuffer(data);
-    if (payload.length > 125) {
-      throw new RangeError('The data size must not be greater than 125 bytes');
-    }
-    this.#whenReady(() => {
-      const engine = this.#engine!;
-      if (engine.closeSent) {
-        this.#sendAfterClose(payload, cb);
-        return;
-      }
-      this.#controlCallback = cb;
-      try {
-        if (opcode === OPCODE_PING) engine.ping(payload);
-        else engine.pong(payload);
-      } finally {
-        this.#controlCallback = undefined;
-      }
-    }, cb);
-  }
-
-  #addEventListener(
-    type: string,
-    listener: EventListenerLike<never>,
-    once: boolean,
-    attribute: boolean,
-  ): void {
-    if (!attribute) {
-      for (const existing of this.listeners(type as keyof WebSocketEvents) as unknown[]) {
-        const w = existing as Partial<WrappedListener>;
-        if (w[kListener] === listener && !w[kForAttribute]) return;
-      }
-    }
-    const wrapper = wrapListener(
-      this,
-      type,
-      listener,
-      () => this.#closeFrameReceived && this.#closeFrameSent,
-    ) as WrappedListener | null;
-    if (wrapper === null) return;
-    wrapper[kListener] = listener;
-    wrapper[kForAttribute] = attribute;
-    if (once) this.once(type as 'open', wrapper as () => void);
-    else this.on(type as 'open', wrapper as () => void);
-  }
-
-  #attribute(type: keyof WebSocketEventMap): unknown {
-    for (const wrapper of this.listeners(type) as unknown[]) {
-      const w = wrapper as Partial<WrappedListener>;
-      if (w[kForAttribute]) return w[kListener];
-    }
-    return null;
-  }
-
-  #setAttribute(type: keyof WebSocketEventMap, listener: unknown): void {
-    for (const wrapper of this.listeners(type) as unknown[]) {
-      if ((wrapper as Partial<WrappedListener>)[kForAttribute]) {
-        this.removeListener(type as 'open', wrapper as () => void);
-        break;
-      }
-    }
-    if (typeof listener !== 'function') return;
-    this.#addEventListener(type, listener as EventListenerLike<never>, false, true);
-  }
-}
-
-/** Close codes an application may send (`ws`'s rule; RFC 6455 section 7.4). */
-function isValidStatusCode(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999)
-  );
 }
 
 // Enumerable and read-only on the class and its prototype, as in ws.
@@ -949,10 +448,6 @@ for (const name of [
   'protocol',
   'readyState',
   'url',
-  'onopen',
-  'onmessage',
-  'onclose',
-  'onerror',
 ]) {
   const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name);
   if (descriptor)

@@ -1,8 +1,5 @@
-import type { WebSocketError, WebSocketErrorCode } from '../../errors.js';
-import { backoff } from '../../web/backoff.js';
-import { unknownKeyMessage } from '../options.js';
-import { Signal } from '../qt/signal.js';
-import { socketErrorOfFailure, socketErrorOfUrl } from '../qt/socket-error.js';
+import type { Signal } from '../qt/signal.js';
+import { socketErrorOfUrl } from '../qt/socket-error.js';
 import { freezeStatics, toArrayBuffer, toBytes, utf8Length } from '../shared.js';
 import type {
   PortCloseEvent,
@@ -12,135 +9,28 @@ import type {
   SocketFactory,
 } from '../socket-port.js';
 import { InCoreError, InCoreState } from './enums.js';
-import { ReadBuffer } from './read-buffer.js';
+import { type InCoreFailure, overflowFailure, socketFailure } from './failure.js';
+import { type InCoreInit, type InCoreProperties, readInit, SERIALIZED } from './init.js';
+import { IoDevice } from './io-device.js';
+import { Reconnect } from './reconnect.js';
+import { type InCoreHandlers, InCoreSignals } from './signals.js';
 
-/** Writable properties, restored by `deserializeProperties()` and `fromJson()`. */
-export interface InCoreProperties {
-  url?: string;
-  autoConnect?: boolean;
-  subProtocol?: string;
-  objectId?: string;
-  autoOpen?: boolean;
-  append?: boolean;
-  truncate?: boolean;
-  readOnly?: boolean;
-  unbuffered?: boolean;
-  nameArgument?: string;
-}
-
-type Handler<Args extends unknown[]> =
-  | ((this: InCoreWebSocketBase, ...args: Args) => unknown)
-  | null;
-
-/**
- * What `new WebSocket({...})` takes: the writable properties, `parent`, handlers named as in
- * QML (`onConnected`, `onTextMessageReceived`, `onStateChanged`, ...) and two wskit settings.
- */
-export interface InCoreInit extends InCoreProperties {
-  parent?: object | null;
-  /** wskit: first delay before `autoConnect` retries after an error, in ms (default 1000). */
-  reconnectDelay?: number;
-  /**
-   * wskit: most bytes the IoDevice read buffer holds (default 16 MiB, as `QAbstractSocket`'s
-   * `readBufferSize`; 0: no limit). A binary message that would overflow it fails the
-   * connection: see the README.
-   */
-  readBufferSize?: number;
-  /** wskit, Node only: options for the underlying wskit WebSocket (tls, headers, proxy...). */
-  socketOptions?: Record<string, unknown>;
-  [handler: `on${string}`]: ((this: InCoreWebSocketBase, ...args: never[]) => unknown) | undefined;
-}
-
-/** Signal names of the object, its IoDevice and Object bases, and every property's change signal. */
-export const INCORE_SIGNALS = [
-  'binaryMessageReceived',
-  'connected',
-  'disconnected',
-  'errorOccurred',
-  'ipSocketErrorOccurred',
-  'sslErrorOccurred',
-  'textMessageReceived',
-  'lineAvailableForRead',
-  'readyRead',
-  'completed',
-  'autoConnectChanged',
-  'errorChanged',
-  'errorStringChanged',
-  'stateChanged',
-  'subProtocolChanged',
-  'urlChanged',
-  'appendChanged',
-  'atEndChanged',
-  'autoOpenChanged',
-  'bytesAvailableChanged',
-  'canReadLineChanged',
-  'deviceErrorStringChanged',
-  'isOpenChanged',
-  'isWritableChanged',
-  'nameArgumentChanged',
-  'posChanged',
-  'readOnlyChanged',
-  'sizeChanged',
-  'truncateChanged',
-  'unbufferedChanged',
-  'objectIdChanged',
-  'parentChanged',
-] as const;
-
-// autoConnect comes before url, so restoring { url, autoConnect: false } does not connect.
-const SERIALIZED: ReadonlyArray<keyof InCoreProperties> = [
-  'autoConnect',
-  'url',
-  'subProtocol',
-  'objectId',
-  'autoOpen',
-  'append',
-  'truncate',
-  'readOnly',
-  'unbuffered',
-  'nameArgument',
-];
-
-/** Keys of the property bag other than handlers. */
-const INIT_KEYS: readonly string[] = [
-  ...SERIALIZED,
-  'parent',
-  'reconnectDelay',
-  'readBufferSize',
-  'socketOptions',
-];
-const INIT_HINTS: Readonly<Record<string, string>> = {
-  protocol: 'subProtocol',
-  protocols: 'subProtocol',
-  headers: 'socketOptions',
-  tls: 'socketOptions',
-  reconnect: 'autoConnect',
-};
-/** `QAbstractSocket::SocketResourceError`: the read buffer is full. */
-const SOCKET_RESOURCE_ERROR = 4;
-/** The handler names of the property bag, exactly as QML spells them: `onConnected`, ... */
-const HANDLER_KEYS: readonly string[] = INCORE_SIGNALS.map(
-  (name) => `on${name.charAt(0).toUpperCase()}${name.slice(1)}`,
-);
-
-/** A non-negative number option, or `fallback` when absent; a `RangeError` otherwise. */
-function nonNegative(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    throw new RangeError(`new WebSocket(): ${name} must be a number >= 0, not ${String(value)}`);
-  return value;
-}
-
-const DEFAULT_READ_BUFFER_SIZE = 16 * 1024 * 1024;
 // RFC 6455 section 4.1: each subprotocol is an HTTP token (RFC 7230 section 3.2.6).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-const TLS_CODES = new Set<WebSocketErrorCode>([
-  'ERR_WS_TLS',
-  'ERR_WS_TLS_CERTIFICATE',
-  'ERR_WS_TLS_INTERNAL',
-]);
-const MAX_RECONNECT_DELAY = 30_000;
+/** The writable properties and `parent`, each with its change signal. */
+type Props = Required<InCoreProperties> & { parent: object | null };
+
+/** Properties a setter only converts and stores (no effect beyond their change signal). */
+const PLAIN_PROPERTIES = {
+  subProtocol: String,
+  objectId: String,
+  append: Boolean,
+  truncate: Boolean,
+  unbuffered: Boolean,
+  nameArgument: String,
+} as const;
+
 /**
  * InCore's `WebSocket` object (InCore.Foundation 2.5, Qt lineage) on wskit. Two ways to use it,
  * as the InCore documentation says: messages (`connectToHost()`, `sendTextMessage()`,
@@ -151,8 +41,8 @@ const MAX_RECONNECT_DELAY = 30_000;
  * This is the portable base; `wskit/incore` binds it to wskit's Node WebSocket and the browser
  * build to the native one.
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface declares the onX handler properties defined on the prototype below.
-export class InCoreWebSocketBase {
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the merged interface declares the onX handler properties defined on the prototype of InCoreSignals.
+export class InCoreWebSocketBase extends InCoreSignals {
   /** The socket implementation; set by the entry module's subclass. */
   protected static factory: SocketFactory;
 
@@ -165,75 +55,63 @@ export class InCoreWebSocketBase {
   static readonly Closing = InCoreState.Closing;
   static readonly Closed = InCoreState.Closed;
 
-  // -- signals -----------------------------------------------------------------------------------
-  /** A binary message arrived (also fills the read buffer while the IoDevice is open). */
-  readonly binaryMessageReceived = new Signal<[message: ArrayBuffer]>('binaryMessageReceived');
-  /** The connection has been established. */
-  readonly connected = new Signal('connected');
-  /** The connection has been closed (emitted once per connection that was established). */
-  readonly disconnected = new Signal('disconnected');
-  /** An error occurred; emitted every time, even when `error` does not change. */
-  readonly errorOccurred = new Signal('errorOccurred');
-  /** A socket-level error occurred, with its Qt `IpSocket.Error` / `SocketError` number. */
-  readonly ipSocketErrorOccurred = new Signal<[socketError: number]>('ipSocketErrorOccurred');
-  /** A TLS error occurred, with its description. */
-  readonly sslErrorOccurred = new Signal<[errorString: string]>('sslErrorOccurred');
-  /** A text message arrived. */
-  readonly textMessageReceived = new Signal<[message: string]>('textMessageReceived');
-  /** IoDevice: a complete line (ending in `\n`) can be read. */
-  readonly lineAvailableForRead = new Signal('lineAvailableForRead');
-  /** IoDevice: new bytes can be read. */
-  readonly readyRead = new Signal('readyRead');
-  /** Object: construction is complete (emitted once, right after the constructor's task). */
-  readonly completed = new Signal('completed');
-  readonly autoConnectChanged = new Signal('autoConnectChanged');
-  readonly errorChanged = new Signal('errorChanged');
-  readonly errorStringChanged = new Signal('errorStringChanged');
-  readonly stateChanged = new Signal('stateChanged');
-  readonly subProtocolChanged = new Signal('subProtocolChanged');
-  readonly urlChanged = new Signal('urlChanged');
-  readonly appendChanged = new Signal('appendChanged');
-  readonly atEndChanged = new Signal('atEndChanged');
-  readonly autoOpenChanged = new Signal('autoOpenChanged');
-  readonly bytesAvailableChanged = new Signal('bytesAvailableChanged');
-  readonly canReadLineChanged = new Signal('canReadLineChanged');
-  readonly deviceErrorStringChanged = new Signal('deviceErrorStringChanged');
-  readonly isOpenChanged = new Signal('isOpenChanged');
-  readonly isWritableChanged = new Signal('isWritableChanged');
-  readonly nameArgumentChanged = new Signal('nameArgumentChanged');
-  readonly posChanged = new Signal('posChanged');
-  readonly readOnlyChanged = new Signal('readOnlyChanged');
-  readonly sizeChanged = new Signal('sizeChanged');
-  readonly truncateChanged = new Signal('truncateChanged');
-  readonly unbufferedChanged = new Signal('unbufferedChanged');
-  readonly objectIdChanged = new Signal('objectIdChanged');
-  readonly parentChanged = new Signal('parentChanged');
+  /** The subprotocol to request (RFC 6455 section 1.9); used from the next connection on. */
+  declare subProtocol: string;
+  /** Object: an identifier for the object (free text). */
+  declare objectId: string;
+  /**
+   * IoDevice: open in append mode. A file concept; a socket is always written at its end, so it
+   * has no further effect here (kept for property round trips, as `QIODevice::Append` on a socket).
+   */
+  declare append: boolean;
+  /** IoDevice: truncate on open. A file concept with no effect on a socket (kept for round trips). */
+  declare truncate: boolean;
+  /**
+   * IoDevice: `QIODevice::Unbuffered`. Messages already arrive whole, so bypassing a buffer
+   * changes nothing observable: reads still return the received bytes. Kept for round trips.
+   */
+  declare unbuffered: boolean;
+  /** IoDevice: a name argument (used by file-like devices); not used by the WebSocket. */
+  declare nameArgument: string;
+
+  static {
+    for (const [name, convert] of Object.entries(PLAIN_PROPERTIES)) {
+      // biome-ignore lint/complexity/noThisInStatic: the compiled static block runs before the class name is bound
+      Object.defineProperty(this.prototype, name, {
+        configurable: true,
+        get(this: InCoreWebSocketBase) {
+          return this.#props[name as keyof typeof PLAIN_PROPERTIES];
+        },
+        set(this: InCoreWebSocketBase, value: unknown) {
+          this.#change(name as keyof typeof PLAIN_PROPERTIES, convert(value));
+        },
+      });
+    }
+  }
 
   // -- state -------------------------------------------------------------------------------------
-  #url = '';
-  #autoConnect = true;
-  #subProtocol = '';
+  #props: Props = {
+    url: '',
+    autoConnect: true,
+    subProtocol: '',
+    objectId: '',
+    parent: null,
+    autoOpen: false,
+    append: false,
+    truncate: false,
+    readOnly: false,
+    unbuffered: false,
+    nameArgument: '',
+  };
   #state: InCoreState = InCoreState.Closed;
   #error: InCoreError = InCoreError.NoError;
   #errorString = '';
-  #objectId = '';
-  #parent: object | null = null;
-  #autoOpen = false;
-  #append = false;
-  #truncate = false;
-  #readOnly = false;
-  #unbuffered = false;
-  #nameArgument = '';
-  #deviceErrorString = '';
-  #isOpen = false;
-  #buffer = new ReadBuffer();
+  #device = new IoDevice(this, () => this.#props.readOnly);
   #socket: PortSocket | null = null;
   #wasConnected = false;
   #closeRequested: PortSocket | null = null;
   #isComplete = false;
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  #reconnectAttempt = 0;
-  #reconnectDelay: number;
+  #reconnect: Reconnect;
   #readBufferSize: number;
   #socketOptions: Record<string, unknown> | undefined;
 
@@ -244,42 +122,20 @@ export class InCoreWebSocketBase {
    * `autoConnect` (the default) and a `url`, it connects.
    */
   constructor(init: InCoreInit & ThisType<InCoreWebSocketBase> = {}) {
-    if (typeof init !== 'object' || init === null)
-      throw new TypeError('new WebSocket() takes a property bag: { url, onConnected, ... }');
-    const handlers: Array<[string, unknown]> = [];
-    for (const [key, value] of Object.entries(init)) {
-      if (HANDLER_KEYS.includes(key)) {
-        if (value !== undefined && value !== null && typeof value !== 'function')
-          throw new TypeError(`new WebSocket(): "${key}" must be a function, not ${typeof value}`);
-        handlers.push([key, value]);
-      } else if (!INIT_KEYS.includes(key)) {
-        throw new TypeError(
-          unknownKeyMessage(
-            "InCore's new WebSocket()",
-            key,
-            [...INIT_KEYS, ...HANDLER_KEYS],
-            INIT_HINTS,
-            false,
-          ),
-        );
-      }
-    }
-    this.#reconnectDelay = nonNegative('reconnectDelay', init.reconnectDelay, 1000);
-    this.#readBufferSize = nonNegative(
-      'readBufferSize',
-      init.readBufferSize,
-      DEFAULT_READ_BUFFER_SIZE,
-    );
-    this.#socketOptions = init.socketOptions;
-    if (init.parent !== undefined) this.#parent = init.parent;
+    super();
+    const settings = readInit(init);
+    this.#reconnect = new Reconnect(settings.reconnectDelay);
+    this.#readBufferSize = settings.readBufferSize;
+    this.#socketOptions = settings.socketOptions;
+    if (init.parent !== undefined) this.#props.parent = init.parent;
     this.deserializeProperties(init);
-    for (const [key, value] of handlers)
+    for (const [key, value] of settings.handlers)
       if (value !== undefined) (this as unknown as Record<string, unknown>)[key] = value;
     queueMicrotask(() => {
       this.#isComplete = true;
       this.completed.emit();
-      if (this.#autoOpen) this.open();
-      else if (this.#autoConnect && this.#url !== '') this.connectToHost();
+      if (this.#props.autoOpen) this.open();
+      else if (this.#props.autoConnect && this.#props.url !== '') this.connectToHost();
     });
   }
 
@@ -287,12 +143,12 @@ export class InCoreWebSocketBase {
 
   /** Connect automatically once complete, and reconnect after connection errors. Default true. */
   get autoConnect(): boolean {
-    return this.#autoConnect;
+    return this.#props.autoConnect;
   }
   set autoConnect(value: boolean) {
     if (!this.#change('autoConnect', Boolean(value))) return;
-    if (!this.#autoConnect) this.#cancelReconnect();
-    else if (this.#isComplete && this.#state === InCoreState.Closed && this.#url !== '')
+    if (!this.#props.autoConnect) this.#reconnect.cancel();
+    else if (this.#isComplete && this.#state === InCoreState.Closed && this.#props.url !== '')
       this.connectToHost();
   }
 
@@ -318,38 +174,22 @@ export class InCoreWebSocketBase {
     else if (value === InCoreState.Closed) this.disconnectFromHost();
   }
 
-  /** The subprotocol to request (RFC 6455 section 1.9); used from the next connection on. */
-  get subProtocol(): string {
-    return this.#subProtocol;
-  }
-  set subProtocol(value: string) {
-    this.#change('subProtocol', String(value));
-  }
-
   /** The server URL, e.g. `ws://ws.example.org:8000`. Changing it while connected reconnects. */
   get url(): string {
-    return this.#url;
+    return this.#props.url;
   }
   set url(value: string) {
     if (!this.#change('url', String(value))) return;
     const wasActive = this.#socket !== null;
     if (wasActive) this.#detachSocket();
     // A new URL is used at once when connected, or when autoConnect waits for one.
-    if (this.#url !== '' && (wasActive || (this.#autoConnect && this.#isComplete)))
+    if (this.#props.url !== '' && (wasActive || (this.#props.autoConnect && this.#isComplete)))
       this.connectToHost();
-  }
-
-  /** Object: an identifier for the object (free text). */
-  get objectId(): string {
-    return this.#objectId;
-  }
-  set objectId(value: string) {
-    this.#change('objectId', String(value));
   }
 
   /** Object: the parent object, or null. */
   get parent(): object | null {
-    return this.#parent;
+    return this.#props.parent;
   }
   set parent(value: object | null) {
     this.#change('parent', value ?? null);
@@ -357,92 +197,54 @@ export class InCoreWebSocketBase {
 
   /** IoDevice: `open()` automatically when the object completes. Default false. */
   get autoOpen(): boolean {
-    return this.#autoOpen;
+    return this.#props.autoOpen;
   }
   set autoOpen(value: boolean) {
     if (
       this.#change('autoOpen', Boolean(value)) &&
-      this.#autoOpen &&
+      value &&
       this.#isComplete &&
-      !this.#isOpen
+      !this.#device.isOpen
     )
       this.open();
   }
 
-  /**
-   * IoDevice: open in append mode. A file concept; a socket is always written at its end, so it
-   * has no further effect here (kept for property round trips, as `QIODevice::Append` on a socket).
-   */
-  get append(): boolean {
-    return this.#append;
-  }
-  set append(value: boolean) {
-    this.#change('append', Boolean(value));
-  }
-
-  /** IoDevice: truncate on open. A file concept with no effect on a socket (kept for round trips). */
-  get truncate(): boolean {
-    return this.#truncate;
-  }
-  set truncate(value: boolean) {
-    this.#change('truncate', Boolean(value));
-  }
-
   /** IoDevice: open for reading only; `write()` then fails with -1. Default false. */
   get readOnly(): boolean {
-    return this.#readOnly;
+    return this.#props.readOnly;
   }
   set readOnly(value: boolean) {
-    if (this.#change('readOnly', Boolean(value))) this.#derivedChanged();
-  }
-
-  /**
-   * IoDevice: `QIODevice::Unbuffered`. Messages already arrive whole, so bypassing a buffer
-   * changes nothing observable: reads still return the received bytes. Kept for round trips.
-   */
-  get unbuffered(): boolean {
-    return this.#unbuffered;
-  }
-  set unbuffered(value: boolean) {
-    this.#change('unbuffered', Boolean(value));
-  }
-
-  /** IoDevice: a name argument (used by file-like devices); not used by the WebSocket. */
-  get nameArgument(): string {
-    return this.#nameArgument;
-  }
-  set nameArgument(value: string) {
-    this.#change('nameArgument', String(value));
+    if (this.#change('readOnly', Boolean(value))) this.#device.changed();
   }
 
   /** IoDevice: the last device-level error (e.g. reading while not open), or "". */
   get deviceErrorString(): string {
-    return this.#deviceErrorString;
+    return this.#device.errorString;
   }
 
   /** IoDevice: whether `open()` was called and `close()` not since. */
   get isOpen(): boolean {
-    return this.#isOpen;
+    return this.#device.isOpen;
   }
 
   /** IoDevice: open and not read-only (as `QIODevice::isWritable()`). */
   get isWritable(): boolean {
-    return this.#isOpen && !this.#readOnly;
+    return this.#device.isWritable;
   }
 
   /** IoDevice: bytes waiting in the read buffer. */
   get bytesAvailable(): number {
-    return this.#buffer.size;
+    return this.#device.size;
   }
 
   /** IoDevice: the read buffer holds a complete line. */
   get canReadLine(): boolean {
-    return this.#buffer.indexOfNewline() >= 0;
+    return this.#device.canReadLine;
   }
 
   /** IoDevice: nothing is left to read (a sequential device is at its end when empty). */
   get atEnd(): boolean {
-    return this.#buffer.size === 0;
+    return this.#device.size === 0;
   }
 
   /** IoDevice: always 0, as for every sequential device in Qt. */
@@ -452,7 +254,7 @@ export class InCoreWebSocketBase {
 
   /** IoDevice: for a sequential device, the bytes available (as `QIODevice::size()`). */
   get size(): number {
-    return this.#buffer.size;
+    return this.#device.size;
   }
 
   // -- methods -----------------------------------------------------------------------------------
@@ -460,30 +262,24 @@ export class InCoreWebSocketBase {
   /** Connects to `url` (called by `open()`). Does nothing while connecting or connected. */
   connectToHost(): void {
     if (this.#socket !== null) return;
-    this.#cancelReconnect();
-    if (this.#subProtocol !== '' && !TOKEN.test(this.#subProtocol)) {
-      this.#fail(
-        InCoreError.IpSocketError,
-        `invalid subProtocol "${this.#subProtocol}": a subprotocol must be an HTTP token (letters, digits and !#$%&'*+-.^_\`|~, no spaces or separators)`,
+    this.#reconnect.cancel();
+    const { url, subProtocol } = this.#props;
+    if (subProtocol !== '' && !TOKEN.test(subProtocol)) {
+      this.#failWith(
+        `invalid subProtocol "${subProtocol}": a subprotocol must be an HTTP token (letters, digits and !#$%&'*+-.^_\`|~, no spaces or separators)`,
         -1,
-        null,
       );
       return;
     }
     let socket: PortSocket;
     try {
       const factory = (this.constructor as typeof InCoreWebSocketBase).factory;
-      socket = factory(this.#url, {
-        ...(this.#subProtocol !== '' ? { protocols: [this.#subProtocol] } : {}),
+      socket = factory(url, {
+        ...(subProtocol !== '' ? { protocols: [subProtocol] } : {}),
         ...(this.#socketOptions ? { node: this.#socketOptions } : {}),
       });
     } catch (cause) {
-      this.#fail(
-        InCoreError.IpSocketError,
-        `invalid URL "${this.#url}": ${(cause as Error).message}`,
-        socketErrorOfUrl(this.#url),
-        null,
-      );
+      this.#failWith(`invalid URL "${url}": ${(cause as Error).message}`, socketErrorOfUrl(url));
       return;
     }
     this.#socket = socket;
@@ -491,10 +287,10 @@ export class InCoreWebSocketBase {
     let failure: unknown;
     socket.addEventListener('open', () => {
       if (this.#socket !== socket) return;
-      this.#reconnectAttempt = 0;
+      this.#reconnect.reset();
       this.#wasConnected = true;
       this.#setState(InCoreState.Open);
-      this.#derivedChanged();
+      this.#device.changed();
       this.connected.emit();
     });
     socket.addEventListener('message', (event: PortMessageEvent) => {
@@ -505,18 +301,7 @@ export class InCoreWebSocketBase {
       }
       const bytes = toBytes(event.data);
       this.binaryMessageReceived.emit(toArrayBuffer(bytes));
-      if (this.#isOpen && bytes.length > 0) {
-        const limit = this.#readBufferSize;
-        if (limit > 0 && this.#buffer.size + bytes.length > limit) {
-          this.#overflow(socket, bytes.length);
-          return;
-        }
-        const hadLine = this.canReadLine;
-        this.#buffer.append(bytes.slice());
-        this.#derivedChanged();
-        this.readyRead.emit();
-        if (!hadLine && this.canReadLine) this.lineAvailableForRead.emit();
-      }
+      if (!this.#device.receive(bytes, this.#readBufferSize)) this.#overflow(socket, bytes.length);
     });
     socket.addEventListener('error', (event: PortErrorEvent) => {
       if (this.#socket === socket) failure = event.error ?? event.message ?? 'connection error';
@@ -533,18 +318,18 @@ export class InCoreWebSocketBase {
       // A close the server began passes through Closing, as QWebSocket's state does.
       if (this.#state === InCoreState.Open) this.#setState(InCoreState.Closing);
       this.#setState(InCoreState.Closed);
-      this.#derivedChanged();
-      if (failed) this.#reportSocketFailure(failure, event, wasOpen);
+      this.#device.changed();
+      if (failed) this.#fail(socketFailure(failure, event, wasOpen));
       // Connecting or Open back to Unconnected: Qt emits disconnected() for both.
       this.disconnected.emit();
       // Every loss the application did not ask for is retried, a server's clean 1001 included.
-      if (unrequested && this.#autoConnect) this.#scheduleReconnect();
+      if (unrequested && this.#props.autoConnect) this.#scheduleReconnect();
     });
   }
 
   /** Disconnects from the server (called by `close()`); stops automatic reconnection until the next connect. */
   disconnectFromHost(): void {
-    this.#cancelReconnect();
+    this.#reconnect.cancel();
     this.#closeSocket();
   }
 
@@ -577,35 +362,25 @@ export class InCoreWebSocketBase {
    * messages fill the read buffer. Returns true.
    */
   open(): boolean {
-    if (!this.#isOpen) {
-      this.#isOpen = true;
-      this.#setDeviceError('');
-      this.#derivedChanged();
-    }
+    this.#device.open();
     if (this.#state === InCoreState.Closed) this.connectToHost();
     return true;
   }
 
   /** IoDevice: disconnects (`disconnectFromHost()`) and empties the read buffer. */
   close(): void {
-    const wasOpen = this.#isOpen;
-    this.#isOpen = false;
-    this.#buffer.clear();
-    if (wasOpen) this.#derivedChanged();
+    this.#device.close();
     this.disconnectFromHost();
   }
 
   /** IoDevice: reads up to `maxSize` bytes; an empty buffer when nothing is available or not open. */
   read(maxSize: number): ArrayBuffer {
-    if (!this.#readable('read')) return new ArrayBuffer(0);
-    const out = this.#buffer.take(Math.max(0, Math.floor(Number(maxSize) || 0)));
-    this.#derivedChanged();
-    return toArrayBuffer(out);
+    return this.#device.read(maxSize);
   }
 
   /** IoDevice: reads everything in the buffer. */
   readAll(): ArrayBuffer {
-    return this.read(this.#buffer.size);
+    return this.read(this.#device.size);
   }
 
   /**
@@ -613,19 +388,12 @@ export class InCoreWebSocketBase {
    * omitted: no limit); the rest of the buffer when it holds no newline.
    */
   readLine(maxSize = 0): ArrayBuffer {
-    if (!this.#readable('readLine')) return new ArrayBuffer(0);
-    const newline = this.#buffer.indexOfNewline();
-    let n = newline >= 0 ? newline + 1 : this.#buffer.size;
-    if (maxSize > 0) n = Math.min(n, maxSize);
-    const out = this.#buffer.take(n);
-    this.#derivedChanged();
-    return toArrayBuffer(out);
+    return this.#device.readLine(maxSize);
   }
 
   /** IoDevice: everything in the buffer, left in place. */
   peekAll(): ArrayBuffer {
-    if (!this.#readable('peekAll')) return new ArrayBuffer(0);
-    return toArrayBuffer(this.#buffer.take(this.#buffer.size, true));
+    return this.#device.peekAll();
   }
 
   /**
@@ -633,8 +401,8 @@ export class InCoreWebSocketBase {
    * bytes written, or -1 when the device is not open for writing.
    */
   write(data: ArrayBuffer | ArrayBufferView | string): number {
-    if (!this.#isOpen || this.#readOnly) {
-      this.#setDeviceError(this.#isOpen ? 'device is read-only' : 'device not open');
+    if (!this.#device.isWritable) {
+      this.#device.setError(this.#device.isOpen ? 'device is read-only' : 'device not open');
       return -1;
     }
     return this.sendBinaryMessage(toBytes(data));
@@ -659,7 +427,7 @@ export class InCoreWebSocketBase {
   /** Object: the writable properties as a plain object (see {@link InCoreProperties}). */
   serializeProperties(): InCoreProperties {
     const out: Record<string, unknown> = {};
-    for (const key of SERIALIZED) out[key] = this[key];
+    for (const key of SERIALIZED) out[key] = this.#props[key];
     return out as InCoreProperties;
   }
 
@@ -687,90 +455,11 @@ export class InCoreWebSocketBase {
   // -- internals ---------------------------------------------------------------------------------
 
   /** Sets a property and emits its change signal; returns whether it changed. */
-  #change<
-    K extends
-      | 'autoConnect'
-      | 'subProtocol'
-      | 'url'
-      | 'objectId'
-      | 'parent'
-      | 'autoOpen'
-      | 'append'
-      | 'truncate'
-      | 'readOnly'
-      | 'unbuffered'
-      | 'nameArgument',
-  >(name: K, value: unknown): boolean {
-    const self = this as unknown as Record<string, unknown>;
-    if (self[name] === value) return false;
-    this.#write(name, value);
-    (self[`${name}Changed`] as Signal).emit();
+  #change<K extends keyof Props>(name: K, value: Props[K]): boolean {
+    if (this.#props[name] === value) return false;
+    this.#props[name] = value;
+    ((this as unknown as Record<string, unknown>)[`${name}Changed`] as Signal).emit();
     return true;
-  }
-
-  #write(name: string, value: unknown): void {
-    switch (name) {
-      case 'autoConnect':
-        this.#autoConnect = value as boolean;
-        break;
-      case 'subProtocol':
-        this.#subProtocol = value as string;
-        break;
-      case 'url':
-        this.#url = value as string;
-        break;
-      case 'objectId':
-        this.#objectId = value as string;
-        break;
-      case 'parent':
-        this.#parent = value as object | null;
-        break;
-      case 'autoOpen':
-        this.#autoOpen = value as boolean;
-        break;
-      case 'append':
-        this.#append = value as boolean;
-        break;
-      case 'truncate':
-        this.#truncate = value as boolean;
-        break;
-      case 'readOnly':
-        this.#readOnly = value as boolean;
-        break;
-      case 'unbuffered':
-        this.#unbuffered = value as boolean;
-        break;
-      case 'nameArgument':
-        this.#nameArgument = value as string;
-        break;
-    }
-  }
-
-  #derivedSnapshot = {
-    bytesAvailable: 0,
-    canReadLine: false,
-    atEnd: true,
-    size: 0,
-    isOpen: false,
-    isWritable: false,
-  };
-
-  /** Emits the change signals of the IoDevice properties that follow from the buffer and state. */
-  #derivedChanged(): void {
-    const before = this.#derivedSnapshot;
-    const now = {
-      bytesAvailable: this.bytesAvailable,
-      canReadLine: this.canReadLine,
-      atEnd: this.atEnd,
-      size: this.size,
-      isOpen: this.isOpen,
-      isWritable: this.isWritable,
-    };
-    this.#derivedSnapshot = now;
-    for (const key of Object.keys(now) as Array<keyof typeof now>) {
-      if (before[key] !== now[key])
-        ((this as unknown as Record<string, unknown>)[`${key}Changed`] as Signal).emit();
-    }
   }
 
   #setState(state: InCoreState): void {
@@ -779,36 +468,21 @@ export class InCoreWebSocketBase {
     this.stateChanged.emit();
   }
 
-  #setDeviceError(text: string): void {
-    if (this.#deviceErrorString === text) return;
-    this.#deviceErrorString = text;
-    this.deviceErrorStringChanged.emit();
-  }
-
-  #readable(what: string): boolean {
-    if (this.#isOpen) return true;
-    this.#setDeviceError(`${what}(): device not open`);
-    return false;
-  }
-
   #openSocket(): PortSocket | null {
     const socket = this.#socket;
     if (socket && this.#state === InCoreState.Open && socket.readyState === 1) return socket;
-    this.#fail(
-      InCoreError.NotOpenError,
-      'the WebSocket is not open: connect first (connectToHost() or open())',
-      null,
-      null,
-    );
+    this.#fail({
+      error: InCoreError.NotOpenError,
+      text: 'the WebSocket is not open: connect first (connectToHost() or open())',
+      socketError: null,
+      sslText: null,
+    });
     return null;
   }
 
-  #fail(
-    error: InCoreError,
-    text: string,
-    socketError: number | null,
-    sslText: string | null,
-  ): void {
+  /** Sets `error` and `errorString` (emitting what changed), then the error signals. */
+  #fail(failure: InCoreFailure): void {
+    const { error, text, socketError, sslText } = failure;
     if (this.#error !== error) {
       this.#error = error;
       this.errorChanged.emit();
@@ -822,26 +496,16 @@ export class InCoreWebSocketBase {
     if (sslText !== null) this.sslErrorOccurred.emit(sslText);
   }
 
-  #reportSocketFailure(failure: unknown, event: PortCloseEvent, opened: boolean): void {
-    const code = (failure as WebSocketError | undefined)?.code;
-    const message =
-      failure instanceof Error
-        ? failure.message
-        : typeof failure === 'string'
-          ? failure
-          : `the connection closed abnormally (code ${event.code})`;
-    if (code !== undefined && TLS_CODES.has(code)) {
-      this.#fail(InCoreError.SslError, message, null, message);
-    } else {
-      this.#fail(InCoreError.IpSocketError, message, socketErrorOfFailure(failure, opened), null);
-    }
+  /** A connection that could not start: `IpSocketError` with the Qt socket error number. */
+  #failWith(text: string, socketError: number): void {
+    this.#fail({ error: InCoreError.IpSocketError, text, socketError, sslText: null });
   }
 
   /** A binary message would overflow the read buffer: the connection fails, with the reason. */
   #overflow(socket: PortSocket, incoming: number): void {
-    const text = `the read buffer is full (${this.#buffer.size} bytes held, limit ${this.#readBufferSize}): a binary message of ${incoming} bytes cannot be buffered, so the connection was closed; read the buffer (read(), readAll(), readLine()) as data arrives, or raise readBufferSize`;
-    this.#setDeviceError(text);
-    this.#fail(InCoreError.IpSocketError, text, SOCKET_RESOURCE_ERROR, null);
+    const failure = overflowFailure(this.#device.size, this.#readBufferSize, incoming);
+    this.#device.setError(failure.text);
+    this.#fail(failure);
     this.#closeRequested = socket;
     this.#setState(InCoreState.Closing);
     try {
@@ -854,23 +518,10 @@ export class InCoreWebSocketBase {
   }
 
   #scheduleReconnect(): void {
-    this.#cancelReconnect();
-    this.#reconnectAttempt++;
-    const delay = backoff(this.#reconnectAttempt, {
-      minDelay: this.#reconnectDelay,
-      maxDelay: MAX_RECONNECT_DELAY,
-      factor: 2,
-      jitter: 0,
+    this.#reconnect.schedule(() => {
+      if (this.#props.autoConnect && this.#socket === null && this.#props.url !== '')
+        this.connectToHost();
     });
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
-      if (this.#autoConnect && this.#socket === null && this.#url !== '') this.connectToHost();
-    }, delay);
-  }
-
-  #cancelReconnect(): void {
-    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = null;
   }
 
   #closeSocket(): void {
@@ -892,7 +543,7 @@ export class InCoreWebSocketBase {
     if (socket.readyState === 0 || socket.readyState === 1) socket.close(1000);
     this.#wasConnected = false;
     this.#setState(InCoreState.Closed);
-    this.#derivedChanged();
+    this.#device.changed();
     this.disconnected.emit();
   }
 }
@@ -908,50 +559,4 @@ freezeStatics(InCoreWebSocketBase, [
   'Closed',
 ]);
 
-// `onX` handler properties for every signal: assigning a function connects it (called with
-// `this` set to the object, as QML handlers are), null disconnects it.
-for (const name of INCORE_SIGNALS) {
-  const key = `on${name.charAt(0).toUpperCase()}${name.slice(1)}`;
-  Object.defineProperty(InCoreWebSocketBase.prototype, key, {
-    configurable: true,
-    enumerable: false,
-    get(this: InCoreWebSocketBase): Handler<never[]> {
-      return handlersOf(this).get(name)?.fn ?? null;
-    },
-    set(this: InCoreWebSocketBase, fn: Handler<never[]>) {
-      const handlers = handlersOf(this);
-      const signal = (this as unknown as Record<string, Signal<never[]>>)[name]!;
-      const previous = handlers.get(name);
-      if (previous) signal.disconnect(previous.bound);
-      if (typeof fn === 'function') {
-        const bound = fn.bind(this);
-        handlers.set(name, { fn, bound });
-        signal.connect(bound);
-      } else {
-        handlers.delete(name);
-      }
-    },
-  });
-}
-
-type HandlerEntry = { fn: (...args: never[]) => unknown; bound: (...args: never[]) => unknown };
-const handlerMaps = new WeakMap<object, Map<string, HandlerEntry>>();
-function handlersOf(target: object): Map<string, HandlerEntry> {
-  let map = handlerMaps.get(target);
-  if (!map) {
-    map = new Map();
-    handlerMaps.set(target, map);
-  }
-  return map;
-}
-
-// Handler properties in TypeScript: `onConnected`, `onTextMessageReceived`, ...
-type Capitalized<S extends string> = S extends `${infer F}${infer R}` ? `${Uppercase<F>}${R}` : S;
-type SignalArgs<T> = T extends Signal<infer A> ? A : never;
-/** The `onX` handler properties of InCore's WebSocket, one per signal. */
-export type InCoreHandlers = {
-  [K in (typeof INCORE_SIGNALS)[number] as `on${Capitalized<K>}`]: Handler<
-    SignalArgs<InCoreWebSocketBase[K]>
-  >;
-};
 export interface InCoreWebSocketBase extends InCoreHandlers {}
