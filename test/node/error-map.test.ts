@@ -19,18 +19,16 @@ import {
   type WebSocketErrorCode,
   WebSocketServer,
 } from '../../src/index.js';
-import { closedPort } from '../support/ports.js';
 import {
   assertWsError,
   clearEnv,
-  closeServer,
-  nextEmit,
   PROXY_VARIABLES,
   rejection,
-  Scope,
   tlsMaterial,
-  within,
 } from '../resilience/helpers.js';
+import { closedPort } from '../support/ports.js';
+import { closeServer, Scope } from '../support/scope.js';
+import { nextEmit, within } from '../support/waits.js';
 
 const T = { timeout: 15_000 };
 

@@ -17,21 +17,20 @@ import {
   type WebSocketErrorCode,
 } from '../../src/index.js';
 import { resolveProxy } from '../../src/node/proxy.js';
-import { closedPort } from '../support/ports.js';
-import { WAIT_MS } from '../support/timeouts.js';
 import {
   assertWsError,
   clearEnv,
   finalClose,
-  type Listening,
-  nextEvent,
   PROXY_VARIABLES,
   parseHead,
   readHead,
   rejection,
-  Scope,
   tlsMaterial,
 } from '../resilience/helpers.js';
+import { closedPort } from '../support/ports.js';
+import { Scope, type StartedServer } from '../support/scope.js';
+import { WAIT_MS } from '../support/timeouts.js';
+import { nextEvent } from '../support/waits.js';
 
 const T = { timeout: 15_000 };
 
@@ -145,7 +144,7 @@ interface SeenRequest {
 async function echoServer(
   scope: Scope,
   tls = false,
-): Promise<Listening & { requests: SeenRequest[] }> {
+): Promise<StartedServer & { requests: SeenRequest[] }> {
   const started = await scope.server(tls ? { tls: tlsMaterial() } : {});
   const requests: SeenRequest[] = [];
   started.wss.on('connection', (peer, request) => {
@@ -181,7 +180,7 @@ async function failure(
 
 function assertTunnelled(
   proxy: { log: ProxyLog },
-  server: Listening & { requests: SeenRequest[] },
+  server: StartedServer & { requests: SeenRequest[] },
 ): void {
   assert.equal(proxy.log.requests.length, 1);
   const request = proxy.log.requests[0]!;

@@ -18,17 +18,10 @@ import {
   WebSocketError,
   type WebSocketEvent,
 } from '../../src/index.js';
+import { EventLog, eventWhere, finalClose, observe, Signal } from '../resilience/helpers.js';
 import { closedPort } from '../support/ports.js';
-import {
-  EventLog,
-  eventWhere,
-  finalClose,
-  killServer,
-  nextEvent,
-  observe,
-  Scope,
-  Signal,
-} from '../resilience/helpers.js';
+import { killServer, Scope } from '../support/scope.js';
+import { nextEvent } from '../support/waits.js';
 
 const T = { timeout: 15_000 };
 

@@ -8,19 +8,14 @@ import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { constants, inflateRawSync } from 'node:zlib';
 import { BrokerError, InProcessBroker, type WebSocket, WebSocketError } from '../../src/index.js';
-import {
-  collectMessages,
-  makeKey,
-  nextEmit,
-  nextEvent,
-  type StartedServer,
-  TestEnv,
-  upgradeRequest,
-} from './helpers.js';
+import { makeKey, upgradeRequest } from '../support/raw-peers.js';
+import { Scope, type StartedServer } from '../support/scope.js';
+import { nextEmit, nextEvent } from '../support/waits.js';
+import { collectMessages } from './helpers.js';
 
 const T = { timeout: 20_000 } as const;
 
-async function peers(env: TestEnv, server: StartedServer, n: number) {
+async function peers(env: Scope, server: StartedServer, n: number) {
   const pairs: Array<{ client: WebSocket; peer: WebSocket }> = [];
   for (let i = 0; i < n; i++)
     pairs.push(await env.pair(server, '/', [], { binaryType: 'nodebuffer' }));
@@ -32,7 +27,7 @@ const show = (data: unknown) =>
 
 describe('topics on one server', () => {
   it('publishes to the subscribers of a topic only, and counts them', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const [a, b, c] = await peers(env, server, 3);
     assert.equal(a!.peer.subscribe('news'), true);
@@ -60,7 +55,7 @@ describe('topics on one server', () => {
   });
 
   it('unsubscribe stops delivery; a closed socket leaves all its topics', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const [a, b] = await peers(env, server, 2);
     a!.peer.subscribe('x');
@@ -84,7 +79,7 @@ describe('topics on one server', () => {
   });
 
   it('sockets leave their topics on close also without client tracking', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ clientTracking: false });
     const [a] = await peers(env, server, 1);
     a!.peer.subscribe('x');
@@ -95,7 +90,7 @@ describe('topics on one server', () => {
   });
 
   it('keeps order with send() and rejects bad topics and client sockets', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const [a] = await peers(env, server, 1);
     a!.peer.subscribe('t');
@@ -111,7 +106,7 @@ describe('topics on one server', () => {
 });
 
 describe('topics with permessage-deflate', () => {
-  async function rawDeflateClient(env: TestEnv, port: number, offer: string) {
+  async function rawDeflateClient(env: Scope, port: number, offer: string) {
     const reader = await env.rawClient(port);
     reader.socket.write(
       upgradeRequest({ key: makeKey(), extra: [['Sec-WebSocket-Extensions', offer]] }),
@@ -125,7 +120,7 @@ describe('topics with permessage-deflate', () => {
     'writes one compressed frame to every socket without server context takeover',
     T,
     async (t) => {
-      const env = new TestEnv(t);
+      const env = new Scope(t);
       const server = await env.server({
         perMessageDeflate: { serverNoContextTakeover: true, threshold: 16 },
       });
@@ -143,7 +138,7 @@ describe('topics with permessage-deflate', () => {
       assert.equal(server.wss.publish('room', text), 3);
       assert.equal(server.wss.publish('room', 'short'), 3);
       const [f1, f2] = [await r1.readFrame(), await r2.readFrame()];
-      assert.equal(f1.rsv & 4, 4, 'RSV1: compressed');
+      assert.equal(f1.rsv1, true, 'RSV1: compressed');
       assert.deepEqual(f1.payload, f2.payload, 'the same bytes to both');
       const tail = Buffer.from([0x00, 0x00, 0xff, 0xff]);
       assert.equal(
@@ -153,14 +148,18 @@ describe('topics with permessage-deflate', () => {
         text,
       );
       const [s1, s2] = [await r1.readFrame(), await r2.readFrame()];
-      assert.equal(s1.rsv, 0, 'under the threshold: not compressed');
+      assert.deepEqual(
+        [s1.rsv1, s1.rsv2, s1.rsv3],
+        [false, false, false],
+        'under the threshold: not compressed',
+      );
       assert.equal(s2.payload.toString(), 'short');
       assert.deepEqual(await got, [text, 'short']);
     },
   );
 
   it('compresses per socket when the server keeps its context', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ perMessageDeflate: { threshold: 0 } });
     server.wss.on('connection', (ws) => ws.subscribe('room'));
     const clients = [
@@ -181,7 +180,7 @@ describe('topics with permessage-deflate', () => {
 
 describe('InProcessBroker', () => {
   it('carries publishes between servers of one process, only where subscribed', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const broker = new InProcessBroker();
     const s1 = await env.server({ broker });
     const s2 = await env.server({ broker });
@@ -206,7 +205,7 @@ describe('InProcessBroker', () => {
   });
 
   it('refuses publishes from a closed server with a typed error', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const broker = new InProcessBroker();
     const s1 = await env.server({ broker });
     await new Promise<void>((resolve) => s1.wss.close(() => resolve()));

@@ -16,34 +16,25 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../src/index.js';
-import { closeBody } from '../support/frames.js';
-import { WAIT_MS } from '../support/timeouts.js';
+import { closeBody, decodeFrame } from '../support/frames.js';
 import {
   acceptFor,
   type ByteReader,
   closeNetServer,
-  closeServer,
-  collectMessages,
-  decodeFrame,
-  encodeFrame,
   makeKey,
-  nextEmit,
-  nextEvent,
-  parseClose,
-  prng,
-  recordEvents,
-  type StartedServer,
-  TestEnv,
-  turn,
   upgradeRequest,
-} from './helpers.js';
+} from '../support/raw-peers.js';
+import { closeServer, Scope, type StartedServer } from '../support/scope.js';
+import { WAIT_MS } from '../support/timeouts.js';
+import { nextEmit, nextEvent, turn } from '../support/waits.js';
+import { collectMessages, encodeFrame, parseClose, prng, recordEvents } from './helpers.js';
 
 const T = { timeout: 10_000 };
 
 type Connection = [WebSocket, IncomingMessage];
 
 /** Opens a client and resolves with the error its failed handshake reported. */
-async function handshakeError(env: TestEnv, url: string, protocols?: string[]): Promise<unknown> {
+async function handshakeError(env: Scope, url: string, protocols?: string[]): Promise<unknown> {
   const ws = env.client(url, protocols);
   const log = recordEvents(ws);
   const closed = await nextEvent(ws, 'close');
@@ -53,7 +44,7 @@ async function handshakeError(env: TestEnv, url: string, protocols?: string[]): 
 }
 
 /** Sends `request` over a fresh TCP connection and reads the HTTP answer. */
-async function rawAnswer(env: TestEnv, port: number, request: string) {
+async function rawAnswer(env: Scope, port: number, request: string) {
   const conn = await env.rawClient(port);
   conn.write(request);
   const response = await conn.readResponse();
@@ -61,7 +52,7 @@ async function rawAnswer(env: TestEnv, port: number, request: string) {
 }
 
 /** An http.Server on 127.0.0.1:0 that answers plain requests with `hello`. */
-async function httpServer(env: TestEnv) {
+async function httpServer(env: Scope) {
   const sockets = new Set<Socket>();
   const http = createHttpServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -80,7 +71,7 @@ async function httpServer(env: TestEnv) {
 
 describe('ways to run the server', () => {
   it('listens standalone on port 0 and reports its address', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     let called = 0;
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' }, () => called++);
     env.defer(() => closeServer(wss));
@@ -107,7 +98,7 @@ describe('ways to run the server', () => {
   });
 
   it('attaches to an existing http.Server that still answers plain requests', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { http, port } = await httpServer(env);
     const wss = new WebSocketServer({ server: http });
     env.defer(() => closeServer(wss));
@@ -135,7 +126,7 @@ describe('ways to run the server', () => {
   });
 
   it('works with noServer and handleUpgrade from the upgrade event', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { http, port } = await httpServer(env);
     const wss = new WebSocketServer({ noServer: true });
     env.defer(() => closeServer(wss));
@@ -162,7 +153,7 @@ describe('ways to run the server', () => {
   });
 
   it('handleUpgrade refuses with 503 once a noServer server is closed', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { http, port } = await httpServer(env);
     const wss = new WebSocketServer({ noServer: true });
     http.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -175,7 +166,7 @@ describe('ways to run the server', () => {
   });
 
   it('emits error with ERR_WS_ADDRESS_IN_USE when the port is taken', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const first = await env.server();
     const second = new WebSocketServer({ port: first.port, host: '127.0.0.1' });
     env.defer(() => closeServer(second));
@@ -186,7 +177,7 @@ describe('ways to run the server', () => {
 
 describe('more ways to run the server', () => {
   it('emits listening when an attached http.Server starts listening later', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const http = createHttpServer();
     env.defer(() => closeNetServer(http));
     const wss = new WebSocketServer({ server: http });
@@ -201,7 +192,7 @@ describe('more ways to run the server', () => {
   });
 
   it('close() of a noServer server closes its clients with 1001', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { http, port } = await httpServer(env);
     const wss = new WebSocketServer({ noServer: true });
     env.defer(() => closeServer(wss));
@@ -217,7 +208,7 @@ describe('more ways to run the server', () => {
   });
 
   it('close() drops handshakes still waiting for authenticate', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     let release: (ok: boolean) => void = () => {};
     let asked: () => void = () => {};
     const authenticating = new Promise<void>((resolve) => {
@@ -248,7 +239,7 @@ describe('more ways to run the server', () => {
 
 describe('path', () => {
   it('accepts its path (with any query) and refuses others with 400', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ path: '/ws' });
     const connected = nextEmit<Connection>(server.wss, 'connection');
     await env.open(`${server.url}/ws?token=abc`);
@@ -265,7 +256,7 @@ describe('path', () => {
 
 describe('authenticate', () => {
   it('accepts after an asynchronous check that returns true or nothing', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const tokens: Array<string | undefined> = [];
     const server = await env.server({
       authenticate: async (request) => {
@@ -282,7 +273,7 @@ describe('authenticate', () => {
   });
 
   it('refuses with 401 when the hook returns false', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ authenticate: () => false });
     const error = await handshakeError(env, server.url);
     assert.ok(error instanceof HandshakeError);
@@ -291,7 +282,7 @@ describe('authenticate', () => {
   });
 
   it('refuses with the status, body and headers the hook returns', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({
       authenticate: async () => ({ status: 403, body: 'nope', headers: { 'X-Reason': 'banned' } }),
     });
@@ -304,7 +295,7 @@ describe('authenticate', () => {
   });
 
   it('refuses with 500 and emits error when the hook throws or rejects', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const failure = new Error('database down');
     let call = 0;
     const server = await env.server({
@@ -331,7 +322,7 @@ describe('authenticate', () => {
   it('answers 500 when the refusal the hook returns has an invalid header', {
     ...T,
   }, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     // Watch for unhandled rejections here instead of letting them fail the whole run.
     const saved = process.listeners('unhandledRejection');
     const rejections: unknown[] = [];
@@ -358,7 +349,7 @@ describe('authenticate', () => {
   });
 
   it('a throwing hook without an error listener does not crash the server', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     let fail = true;
     const server = await env.server({
       authenticate: () => {
@@ -376,7 +367,7 @@ describe('authenticate', () => {
 
 describe('subprotocols', () => {
   it('handleProtocols picks the protocol the client sees', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const offers: string[][] = [];
     const server = await env.server({
       handleProtocols: (protocols, request) => {
@@ -398,7 +389,7 @@ describe('subprotocols', () => {
   });
 
   it('picks the first offered protocol by default', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const ws = await env.open(server.url, ['first', 'second']);
     assert.equal(ws.protocol, 'first');
@@ -409,7 +400,7 @@ describe('subprotocols', () => {
   it('answers 500 when handleProtocols throws, as it does for authenticate', {
     ...T,
   }, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { http, port } = await httpServer(env);
     const wss = new WebSocketServer({
       noServer: true,
@@ -436,7 +427,7 @@ describe('subprotocols', () => {
   });
 
   it('refuses with 500 when handleProtocols picks one that was not offered', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ handleProtocols: () => 'invented' });
     const error = await handshakeError(env, server.url, ['real']);
     assert.ok(error instanceof HandshakeError);
@@ -446,7 +437,7 @@ describe('subprotocols', () => {
 
 describe('limits and options of accepted sockets', () => {
   it('closes with 1009 when a client sends more than maxPayload', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ maxPayload: 100 });
     const { client, peer } = await env.pair(server);
     const peerLog = recordEvents(peer);
@@ -466,7 +457,7 @@ describe('limits and options of accepted sockets', () => {
   });
 
   it('gives accepted sockets the binaryType option (default nodebuffer)', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const plain = await env.server();
     const a = await env.pair(plain);
     assert.equal(a.peer.binaryType, 'nodebuffer');
@@ -485,7 +476,7 @@ describe('limits and options of accepted sockets', () => {
   });
 
   it('round-trips large messages in both directions', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     server.wss.on('connection', (peer) => {
       peer.addEventListener('message', (event: MessageEvent) => peer.send(event.data as Buffer));
@@ -501,7 +492,7 @@ describe('limits and options of accepted sockets', () => {
   });
 
   it('feeds bytes that arrived together with the upgrade request', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawClient(server.port);
@@ -525,7 +516,7 @@ describe('limits and options of accepted sockets', () => {
 
 describe('client tracking', () => {
   it('tracks open clients and forgets closed ones', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const a = await env.pair(server);
     const b = await env.pair(server);
@@ -544,7 +535,7 @@ describe('client tracking', () => {
   });
 
   it('keeps clients empty with clientTracking: false', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ clientTracking: false });
     const { client, peer } = await env.pair(server);
     assert.equal(server.wss.clients.size, 0);
@@ -556,7 +547,7 @@ describe('client tracking', () => {
 });
 
 describe('broadcast', () => {
-  async function clients(env: TestEnv, server: StartedServer, n: number) {
+  async function clients(env: Scope, server: StartedServer, n: number) {
     const pairs: Array<{ client: WebSocket; peer: WebSocket }> = [];
     for (let i = 0; i < n; i++)
       pairs.push(await env.pair(server, '/', [], { binaryType: 'nodebuffer' }));
@@ -564,7 +555,7 @@ describe('broadcast', () => {
   }
 
   it('sends to every client and returns the count', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const pairs = await clients(env, server, 4);
     const received = pairs.map((p) => nextEvent(p.client, 'message'));
@@ -573,7 +564,7 @@ describe('broadcast', () => {
   });
 
   it('honours except and filter, and sends binary', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const pairs = await clients(env, server, 4);
     const expected = [3, 4, 4, 5];
@@ -613,7 +604,7 @@ describe('broadcast', () => {
   });
 
   it('skips clients that are closing and counts only the ones it wrote to', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const pairs = await clients(env, server, 3);
     pairs[0]!.peer.close(1000);
@@ -621,7 +612,7 @@ describe('broadcast', () => {
   });
 
   it('reaches a client whose own Blob send is still pending', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const [pair] = await clients(env, server, 1);
     const { client, peer } = pair!;
@@ -639,7 +630,7 @@ describe('broadcast', () => {
 
 describe('close()', () => {
   it('closes every client with 1001, emits close and calls the callback', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const pairs = [await env.pair(server), await env.pair(server), await env.pair(server)];
     const clientCloses = pairs.map((p) => nextEvent(p.client, 'close'));
@@ -669,7 +660,7 @@ describe('close()', () => {
   });
 
   it('emits close for a noServer server without clients', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const wss = new WebSocketServer({ noServer: true });
     env.defer(() => closeServer(wss));
     const emitted = nextEmit(wss, 'close');
@@ -680,7 +671,7 @@ describe('close()', () => {
 
 describe('HTTP answers of a standalone server', () => {
   it('answers a plain GET with 426 Upgrade Required', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const response = await fetch(`http://127.0.0.1:${server.port}/`);
     assert.equal(response.status, 426);
@@ -689,7 +680,7 @@ describe('HTTP answers of a standalone server', () => {
   });
 
   it('answers a non-GET upgrade with 405 and Allow: GET', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { response } = await rawAnswer(
       env,
@@ -701,21 +692,21 @@ describe('HTTP answers of a standalone server', () => {
   });
 
   it('answers an HTTP/1.0 upgrade with 400', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { response } = await rawAnswer(env, server.port, upgradeRequest({ version: '1.0' }));
     assert.equal(response.status, 400);
   });
 
   it('answers an upgrade without Host with 400', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { response } = await rawAnswer(env, server.port, upgradeRequest({ host: null }));
     assert.equal(response.status, 400);
   });
 
   it('answers a missing or malformed Sec-WebSocket-Key with 400', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const badKeys = [
       'short',
@@ -736,7 +727,7 @@ describe('HTTP answers of a standalone server', () => {
   });
 
   it('answers version 8 with 426 and Sec-WebSocket-Version: 13', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { response } = await rawAnswer(env, server.port, upgradeRequest({ wsVersion: '8' }));
     assert.equal(response.status, 426);
@@ -744,7 +735,7 @@ describe('HTTP answers of a standalone server', () => {
   });
 
   it('answers more than maxHeaders request headers with 431', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ maxHeaders: 10 });
     // upgradeRequest() writes 5 headers; 5 more is exactly the limit.
     const extra = (n: number) =>
@@ -757,7 +748,7 @@ describe('HTTP answers of a standalone server', () => {
   });
 
   it('answers 101 with the right Sec-WebSocket-Accept to a valid raw request', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const conn = await env.rawClient(server.port);
     const key = makeKey();
@@ -773,7 +764,7 @@ describe('HTTP answers of a standalone server', () => {
 
 describe('misbehaving peers', () => {
   it('fails with 1002 when a client sends an unmasked frame', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawUpgrade(server.port);
@@ -797,7 +788,7 @@ describe('misbehaving peers', () => {
   });
 
   it('answers a ping with an unmasked pong carrying the same payload', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawUpgrade(server.port);
@@ -812,7 +803,7 @@ describe('misbehaving peers', () => {
   });
 
   it('fails with 1009 when fragments add up to more than maxPayload', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ maxPayload: 100 });
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawUpgrade(server.port);
@@ -832,7 +823,7 @@ describe('misbehaving peers', () => {
   });
 
   it('fails with 1007 on invalid UTF-8 from a client', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const conn = await env.rawUpgrade(server.port);
     conn.write(encodeFrame(0x1, Buffer.from([0xed, 0xa0, 0x80]), { mask: true })); // a surrogate
@@ -842,7 +833,7 @@ describe('misbehaving peers', () => {
   });
 
   it('answers a client close frame, closes TCP first and reports a clean close', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawUpgrade(server.port);
@@ -861,7 +852,7 @@ describe('misbehaving peers', () => {
   });
 
   it('reports 1006, not clean, when a client drops the connection', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawUpgrade(server.port);
@@ -875,7 +866,7 @@ describe('misbehaving peers', () => {
   });
 
   it('destroys a client that never answers the close frame after closeTimeout', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ closeTimeout: 200 });
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawUpgrade(server.port);
@@ -896,7 +887,7 @@ describe('misbehaving peers', () => {
   });
 
   it('close() finishes even when a client never answers, after closeTimeout', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server({ closeTimeout: 200 });
     const connected = nextEmit<Connection>(server.wss, 'connection');
     const conn = await env.rawUpgrade(server.port);
@@ -928,7 +919,11 @@ function assertValidServerStream(bytes: Buffer, label: string): void {
     rest = rest.subarray(size);
     assert.equal(closed, false, `${label}: a frame followed the close frame`);
     assert.equal(frame.masked, false, `${label}: server frames are never masked`);
-    assert.equal(frame.rsv, 0, `${label}: no extension was negotiated`);
+    assert.deepEqual(
+      [frame.rsv1, frame.rsv2, frame.rsv3],
+      [false, false, false],
+      `${label}: no extension was negotiated`,
+    );
     assert.ok([0x1, 0x2, 0x8, 0x9, 0xa].includes(frame.opcode), `${label}: opcode ${frame.opcode}`);
     if (frame.opcode >= 0x8) assert.ok(frame.payload.length <= 125, `${label}: control size`);
     if (frame.opcode === 0x8) {
@@ -946,7 +941,7 @@ function assertValidServerStream(bytes: Buffer, label: string): void {
  * Opens one raw connection per entry of `inputs`, writes its buffers after the handshake, ends
  * it, and checks that the server closes it and only ever wrote valid frames.
  */
-async function fuzz(env: TestEnv, server: StartedServer, inputs: Buffer[][]): Promise<void> {
+async function fuzz(env: Scope, server: StartedServer, inputs: Buffer[][]): Promise<void> {
   const batch = 20;
   for (let start = 0; start < inputs.length; start += batch) {
     await Promise.all(
@@ -963,7 +958,7 @@ async function fuzz(env: TestEnv, server: StartedServer, inputs: Buffer[][]): Pr
 }
 
 /** A server for fuzzing: echoes every message and records every socket's close. */
-async function fuzzServer(env: TestEnv) {
+async function fuzzServer(env: Scope) {
   const server = await env.server({ maxPayload: 64 * 1024 });
   const peerCloses: Array<Promise<unknown>> = [];
   server.wss.on('connection', (peer) => {
@@ -974,7 +969,7 @@ async function fuzzServer(env: TestEnv) {
   return { server, peerCloses };
 }
 
-async function assertStillServes(env: TestEnv, server: StartedServer): Promise<void> {
+async function assertStillServes(env: Scope, server: StartedServer): Promise<void> {
   const client = await env.open(server.url);
   const reply = nextEvent(client, 'message');
   client.send('still alive');
@@ -985,7 +980,7 @@ describe('fuzzing: nothing a peer sends crashes the server', () => {
   it('survives random garbage after the handshake and keeps serving', {
     timeout: 60_000,
   }, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { server, peerCloses } = await fuzzServer(env);
     const random = prng(0x5eed);
     const byte = () => Math.floor(random() * 256);
@@ -1013,7 +1008,7 @@ describe('fuzzing: nothing a peer sends crashes the server', () => {
   it('survives well-formed frames with random fields and contents', {
     timeout: 60_000,
   }, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { server, peerCloses } = await fuzzServer(env);
     const random = prng(0xc0ffee);
     const pick = <V>(values: readonly V[]): V => values[Math.floor(random() * values.length)]!;
@@ -1060,7 +1055,7 @@ describe('fuzzing: nothing a peer sends crashes the server', () => {
   });
 
   it('survives garbage instead of an HTTP request', { timeout: 30_000 }, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { server } = await fuzzServer(env);
     const random = prng(42);
     for (let i = 0; i < 50; i++) {

@@ -16,21 +16,19 @@ import {
   socketErrorOf,
   WebSocket,
 } from '../../src/index.js';
-import { closedPort } from '../support/ports.js';
 import {
-  acceptFor,
   assertWsError,
   finalClose,
-  nextEmit,
-  nextEvent,
   observe,
   parseHead,
   readHead,
   rejection,
-  Scope,
   Signal,
-  within,
 } from '../resilience/helpers.js';
+import { closedPort } from '../support/ports.js';
+import { acceptFor } from '../support/raw-peers.js';
+import { Scope } from '../support/scope.js';
+import { nextEmit, nextEvent, within } from '../support/waits.js';
 
 const T = { timeout: 15_000 };
 

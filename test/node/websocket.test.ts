@@ -24,20 +24,10 @@ import {
 } from '../../src/index.js';
 import { closeBody } from '../support/frames.js';
 import { closedPort } from '../support/ports.js';
-import {
-  acceptFor,
-  closeNetServer,
-  closeServer,
-  collectMessages,
-  encodeFrame,
-  httpResponse,
-  nextEmit,
-  nextEvent,
-  parseClose,
-  recordEvents,
-  TestEnv,
-  turn,
-} from './helpers.js';
+import { acceptFor, closeNetServer, httpResponse } from '../support/raw-peers.js';
+import { closeServer, Scope } from '../support/scope.js';
+import { nextEmit, nextEvent, turn } from '../support/waits.js';
+import { collectMessages, encodeFrame, parseClose, recordEvents } from './helpers.js';
 
 const T = { timeout: 10_000 };
 
@@ -104,7 +94,7 @@ describe('WebSocket constructor', () => {
   it('throws a SyntaxError for subprotocols repeated in different case', {
     ...T,
   }, (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     let created: WebSocket | undefined;
     try {
       assert.throws(() => {
@@ -117,7 +107,7 @@ describe('WebSocket constructor', () => {
   });
 
   it('maps http: to ws: and https: to wss: in url', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const port = await closedPort();
     const plain = env.client(`http://127.0.0.1:${port}/chat?room=1`);
     assert.equal(plain.url, `ws://127.0.0.1:${port}/chat?room=1`);
@@ -132,7 +122,7 @@ describe('WebSocket constructor', () => {
   });
 
   it('has the readyState constants on the class and on instances', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const expected = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
     const ws = env.client(`ws://127.0.0.1:${await closedPort()}`);
     for (const [name, value] of Object.entries(expected)) {
@@ -150,7 +140,7 @@ describe('WebSocket constructor', () => {
 
 describe('readyState, send() and close()', () => {
   it('goes CONNECTING -> OPEN -> CLOSING -> CLOSED', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const ws = env.client(server.url);
     const states: Array<[string, number]> = [['constructed', ws.readyState]];
@@ -171,7 +161,7 @@ describe('readyState, send() and close()', () => {
   });
 
   it('send() while CONNECTING throws InvalidStateError', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const ws = env.client(server.url);
     assert.equal(ws.readyState, WebSocket.CONNECTING);
@@ -183,7 +173,7 @@ describe('readyState, send() and close()', () => {
     'close() refuses codes other than 1000 and 3000-4999 with InvalidAccessError',
     T,
     async (t) => {
-      const env = new TestEnv(t);
+      const env = new Scope(t);
       const server = await env.server();
       const { client, peer } = await env.pair(server);
       for (const code of [0, 999, 1001, 1005, 1006, 2999, 5000, 65535]) {
@@ -199,7 +189,7 @@ describe('readyState, send() and close()', () => {
   );
 
   it('close() refuses a reason longer than 123 UTF-8 bytes with SyntaxError', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     assert.throws(() => client.close(1000, 'x'.repeat(124)), isDomException('SyntaxError'));
@@ -215,7 +205,7 @@ describe('readyState, send() and close()', () => {
   });
 
   it('close() while CONNECTING fires error, then close with 1006', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const conn = await raw.accept();
@@ -236,7 +226,7 @@ describe('readyState, send() and close()', () => {
   it('close() while CONNECTING sets CLOSING and fires its events after close() returns', {
     ...T,
   }, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const conn = await raw.accept();
@@ -258,7 +248,7 @@ describe('readyState, send() and close()', () => {
   });
 
   it('send() after close() only grows bufferedAmount and sends nothing', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const { conn } = await raw.acceptUpgrade();
@@ -296,7 +286,7 @@ describe('readyState, send() and close()', () => {
 
 describe('binaryType', () => {
   it('defaults to "blob" and delivers binary messages as Blobs', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     assert.equal(client.binaryType, 'blob');
@@ -309,7 +299,7 @@ describe('binaryType', () => {
   });
 
   it('"arraybuffer" delivers ArrayBuffers and "nodebuffer" Buffers', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     client.binaryType = 'arraybuffer';
@@ -334,7 +324,7 @@ describe('binaryType', () => {
   });
 
   it('ignores values outside the enumeration', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const client = env.client(server.url, [], { binaryType: 'arraybuffer' });
     assert.equal(client.binaryType, 'arraybuffer');
@@ -348,7 +338,7 @@ describe('binaryType', () => {
 
 describe('send()', () => {
   it('sends strings as text and every binary type as binary', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const got = collectMessages(peer, 7);
@@ -373,7 +363,7 @@ describe('send()', () => {
   });
 
   it('keeps the order of messages when a Blob is followed by strings', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const got = collectMessages(peer, 6);
@@ -395,7 +385,7 @@ describe('send()', () => {
 
 describe('events', () => {
   it('fires onX handlers and addEventListener listeners in registration order', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const ws = env.client(server.url);
     const order: string[] = [];
@@ -412,7 +402,7 @@ describe('events', () => {
   });
 
   it('honours once, removeEventListener and a handler set to null', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const calls: string[] = [];
@@ -434,7 +424,7 @@ describe('events', () => {
   });
 
   it('removes a listener when its AbortSignal aborts', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const controller = new AbortController();
@@ -458,7 +448,7 @@ describe('events', () => {
   });
 
   it('a throwing listener does not stop the other listeners', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const reported: unknown[] = [];
@@ -484,7 +474,7 @@ describe('events', () => {
 
 describe('closing', () => {
   it('a client-initiated close is clean on both sides', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const clientClosed = nextEvent(client, 'close');
@@ -499,7 +489,7 @@ describe('closing', () => {
   });
 
   it('a server-initiated close delivers its code and reason', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const clientClosed = nextEvent(client, 'close');
@@ -514,7 +504,7 @@ describe('closing', () => {
   });
 
   it('reports 1005 when the server closes without a code', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const clientClosed = nextEvent(client, 'close');
@@ -526,7 +516,7 @@ describe('closing', () => {
   });
 
   it('reports 1006 when the server drops the TCP connection', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const clientClosed = nextEvent(client, 'close');
@@ -539,7 +529,7 @@ describe('closing', () => {
   });
 
   it('terminate() ends an open connection at once with 1006', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     const clientClosed = nextEvent(client, 'close');
@@ -555,7 +545,7 @@ describe('closing', () => {
 
 describe('handshake attributes and options', () => {
   it('exposes the selected protocol and the (empty) extensions', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const ws = env.client(server.url, ['chat.v2', 'chat.v1']);
     assert.equal(ws.protocol, '');
@@ -568,7 +558,7 @@ describe('handshake attributes and options', () => {
   });
 
   it('sends custom headers and the origin to the server', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const connection = nextEmit<[WebSocket, import('node:http').IncomingMessage]>(
       server.wss,
@@ -597,7 +587,7 @@ describe('handshake attributes and options', () => {
 
   it('connects to a server on a Unix socket with a ws+unix: URL', T, async (t) => {
     if (process.platform === 'win32') return t.skip('no Unix sockets');
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const dir = await mkdtemp(join(tmpdir(), 'wskit-'));
     env.defer(() => rm(dir, { recursive: true, force: true }));
     const socketPath = join(dir, 'ws.sock');
@@ -624,7 +614,7 @@ describe('handshake attributes and options', () => {
 
 describe('connection failures', () => {
   it('fails with ERR_WS_HANDSHAKE_TIMEOUT when the server never answers', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const started = Date.now();
     const ws = env.client(raw.url, [], { handshakeTimeout: 200 });
@@ -644,7 +634,7 @@ describe('connection failures', () => {
   });
 
   it('fails with ERR_WS_CONNECTION_REFUSED when nothing listens', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const ws = env.client(`ws://127.0.0.1:${await closedPort()}/`);
     const log = recordEvents(ws);
     const closed = await nextEvent(ws, 'close');
@@ -657,7 +647,7 @@ describe('connection failures', () => {
   });
 
   it('reports an HTTP refusal as a HandshakeError with status and body', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -678,7 +668,7 @@ describe('connection failures', () => {
   });
 
   it('refuses a 101 with a wrong Sec-WebSocket-Accept', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -697,7 +687,7 @@ describe('connection failures', () => {
   });
 
   it('refuses a subprotocol that was not offered', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     for (const offered of [['chat'], []]) {
       const ws = env.client(raw.url, offered);
@@ -715,7 +705,7 @@ describe('connection failures', () => {
   });
 
   it('fails with 1002 when the server sends a masked frame', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -740,7 +730,7 @@ describe('connection failures', () => {
   });
 
   it('the raw close frame bytes start with 0x88 and carry 1002', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const { conn } = await raw.acceptUpgrade();
@@ -757,7 +747,7 @@ describe('connection failures', () => {
   });
 
   it('answers a ping with a pong carrying the same payload', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const { conn } = await raw.acceptUpgrade();
@@ -780,7 +770,7 @@ describe('connection failures', () => {
   });
 
   it('ping() and pong() send control frames and a pong event reports the answer', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const { conn } = await raw.acceptUpgrade();
@@ -800,7 +790,7 @@ describe('connection failures', () => {
   });
 
   it('fails with 1009 on a message larger than maxPayload', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url, [], { maxPayload: 1024 });
     const log = recordEvents(ws);
@@ -822,7 +812,7 @@ describe('connection failures', () => {
   });
 
   it('answers a raw server close frame and reports its code', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const { conn } = await raw.acceptUpgrade();
@@ -843,7 +833,7 @@ describe('connection failures', () => {
 
 describe('frames from a hand-crafted server', () => {
   it('delivers frames that arrive in the same packet as the 101 answer', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -869,7 +859,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('assembles fragmented messages, with a ping between the fragments', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     ws.binaryType = 'nodebuffer';
@@ -893,7 +883,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('fails with 1007 on invalid UTF-8 in a text message', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -911,7 +901,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('fails with 1002 on a close frame carrying a reserved code', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -927,7 +917,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('does not deliver messages that arrive after close() was called', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -948,7 +938,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('refuses a 101 that accepts an extension that was not offered', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -960,7 +950,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('refuses a 101 without Upgrade: websocket', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -974,7 +964,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('gives up the closing handshake after closeTimeout', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url, [], { closeTimeout: 200 });
     const { conn } = await raw.acceptUpgrade();
@@ -993,7 +983,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('reports ERR_WS_CONNECTION_RESET when the server resets an open connection', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const log = recordEvents(ws);
@@ -1011,7 +1001,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('sends URL credentials as Basic authorization and reports the origin', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(`http://us%20er:p%40ss@127.0.0.1:${raw.port}/auth`);
     const { conn, request } = await raw.acceptUpgrade();
@@ -1033,7 +1023,7 @@ describe('more close() and bufferedAmount details', () => {
   it('close() with a reason but no code closes the connection', {
     ...T,
   }, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     assert.doesNotThrow(() => client.close(undefined, 'reason without code'));
@@ -1048,7 +1038,7 @@ describe('more close() and bufferedAmount details', () => {
   });
 
   it('close() clamps the code as WebIDL [Clamp] unsigned short does', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const server = await env.server();
     const { client, peer } = await env.pair(server);
     for (const code of [Number.NaN, -1, 999.4, 65536, Number.POSITIVE_INFINITY]) {
@@ -1068,7 +1058,7 @@ describe('more close() and bufferedAmount details', () => {
   });
 
   it('counts unsent bytes in bufferedAmount and drops to 0 once flushed', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     const { conn } = await raw.acceptUpgrade();
@@ -1101,7 +1091,7 @@ describe('more close() and bufferedAmount details', () => {
 
 describe('input split at every byte', () => {
   it('parses a 101 answer and frames that arrive one byte at a time', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const raw = await env.rawServer();
     const ws = env.client(raw.url);
     ws.binaryType = 'nodebuffer';

@@ -9,14 +9,16 @@ import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import type { BrokerError } from '../../src/index.js';
 import { type RedisBroker, type RedisBrokerOptions, redisBroker } from '../../src/redis/index.js';
-import { collectMessages, nextEmit, type StartedServer, TestEnv } from '../node/helpers.js';
+import { collectMessages } from '../node/helpers.js';
 import { closedPort } from '../support/ports.js';
+import { Scope, type StartedServer } from '../support/scope.js';
+import { nextEmit } from '../support/waits.js';
 import { haveRedis, RedisProcess, RedisRelay } from './redis-server.js';
 
 const T = { timeout: 30_000 } as const;
 
 /** A server on 127.0.0.1:0 with a RedisBroker, ready once its broker is. */
-async function node(env: TestEnv, options: RedisBrokerOptions): Promise<StartedServer> {
+async function node(env: Scope, options: RedisBrokerOptions): Promise<StartedServer> {
   const broker = redisBroker(options);
   const server = await env.server({ broker });
   await server.wss.brokerReady();
@@ -24,7 +26,7 @@ async function node(env: TestEnv, options: RedisBrokerOptions): Promise<StartedS
 }
 
 /** A client of `server` whose server-side socket is subscribed to `topics`. */
-async function subscriber(env: TestEnv, server: StartedServer, ...topics: string[]) {
+async function subscriber(env: Scope, server: StartedServer, ...topics: string[]) {
   const { client, peer } = await env.pair(server, '/', [], { binaryType: 'nodebuffer' });
   for (const topic of topics) peer.subscribe(topic);
   await server.wss.brokerReady();
@@ -39,7 +41,7 @@ describe('RedisBroker', () => {
   it('delivers publishes between nodes, in order, text and binary', T, async (t) => {
     if (!haveRedis(t)) return;
     const redis = await RedisProcess.start(t);
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const a = await node(env, { url: redis.url });
     const b = await node(env, { url: redis.url });
     const brokerOf = (node: StartedServer) => node.wss.options.broker as RedisBroker;
@@ -76,7 +78,7 @@ describe('RedisBroker', () => {
   });
 
   it('reports Redis unreachable at start as ERR_WS_BROKER_UNAVAILABLE', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const port = await closedPort();
     const broker = redisBroker({ url: `redis://127.0.0.1:${port}` });
     const errors: Error[] = [];
@@ -96,7 +98,7 @@ describe('RedisBroker', () => {
     if (!haveRedis(t)) return;
     const redis = await RedisProcess.start(t);
     const relay = await RedisRelay.start(t, redis.port);
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const a = await node(env, { url: redis.url });
     const b = await node(env, { url: relay.url });
     const onB = await subscriber(env, b, 'feed');
@@ -119,7 +121,7 @@ describe('RedisBroker', () => {
     if (!haveRedis(t)) return;
     const redis = await RedisProcess.start(t);
     const relay = await RedisRelay.start(t, redis.port);
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     // Redis trims approximately, in whole blocks of 100 entries: publish far more than that.
     const a = await node(env, { url: redis.url, history: 10 });
     const b = await node(env, { url: relay.url, history: 10 });
@@ -161,7 +163,7 @@ describe('RedisBroker', () => {
     if (!haveRedis(t)) return;
     const redis = await RedisProcess.start(t);
     const relay = await RedisRelay.start(t, redis.port);
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const a = await node(env, { url: relay.url, maxQueued: 5 });
     const b = await node(env, { url: redis.url });
     const onB = await subscriber(env, b, 'q');

@@ -20,7 +20,6 @@ import {
   type DeflateAgreement,
 } from '../../src/protocol/extensions/permessage-deflate.js';
 import { type ProtocolSink, type Role, WebSocketProtocol } from '../../src/protocol/index.js';
-import { Op } from '../protocol/helpers.js';
 import { type DecodedFrame, decodeFrames } from './frames.js';
 
 /** Every test is bounded in time. */
@@ -371,19 +370,4 @@ export function createPair(
       server.compressor?.close();
     },
   };
-}
-
-/** Asserts the engine failed with `closeCode` and wrote a close frame carrying it. */
-export function assertFailed(side: Side, closeCode: number, message?: RegExp): void {
-  const { ws, sink } = side;
-  assert.equal(sink.errors.length, 1, `one error expected: ${describeEvents(sink.events)}`);
-  const error = sink.errors[0]!;
-  assert.equal(error.closeCode, closeCode, `error was: ${error.message}`);
-  if (message) assert.match(error.message, message);
-  assert.equal(sink.events.at(-1)?.type, 'error', 'the error is the last event');
-  const last = sink.frames().at(-1);
-  assert.ok(last, 'a close frame was written');
-  assert.equal(last.opcode, Op.Close);
-  assert.equal(closeCodeOf(last.payload), closeCode);
-  assert.equal(ws.failed, true);
 }

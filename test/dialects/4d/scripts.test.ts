@@ -12,7 +12,7 @@ import {
   WebSocket,
 } from '../../../src/4d.js';
 import { WebSocketServer } from '../../../src/index.js';
-import { closeServer } from '../../node/helpers.js';
+import { closeServer } from '../../support/scope.js';
 import { until } from '../user-code.js';
 
 async function echoServer(t: TestContext): Promise<string> {

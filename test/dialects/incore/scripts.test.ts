@@ -11,8 +11,8 @@ import {
   type WebSocketServerOptions,
   type WebSocket as WskitSocket,
 } from '../../../src/index.js';
-import { closeServer } from '../../node/helpers.js';
 import { closedPort } from '../../support/ports.js';
+import { closeServer } from '../../support/scope.js';
 import { CallbackWarnings, until } from '../user-code.js';
 
 interface Server {

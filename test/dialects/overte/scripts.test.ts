@@ -12,7 +12,7 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../../src/overte.js';
-import { closeServer } from '../../node/helpers.js';
+import { closeServer } from '../../support/scope.js';
 import { CallbackWarnings, until } from '../user-code.js';
 
 // Overte's documentation of WebSocketServer, both examples verbatim.

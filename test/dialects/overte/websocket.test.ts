@@ -25,8 +25,8 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../../src/overte.js';
-import { type StandaloneOptions, TestEnv } from '../../node/helpers.js';
 import { closedPort } from '../../support/ports.js';
+import { Scope, type ServerOptions } from '../../support/scope.js';
 import { WAIT_MS } from '../../support/timeouts.js';
 
 // -- helpers -------------------------------------------------------------------------------------
@@ -135,8 +135,8 @@ function logPeer(peer: CoreWebSocket): PeerLog {
   };
 }
 
-/** Test-scoped Overte resources on top of {@link TestEnv}: closed when the test ends. */
-class OverteEnv extends TestEnv {
+/** Test-scoped Overte resources on top of {@link Scope}: closed when the test ends. */
+class OverteEnv extends Scope {
   /** An Overte client that is closed at the end of the test if still open. */
   overte(url: string, options?: ConstructorParameters<typeof WebSocket>[1]): WebSocket {
     const ws = new WebSocket(url, options);
@@ -172,7 +172,7 @@ class OverteEnv extends TestEnv {
    * server echoes when `echo` is set.
    */
   async loggedServer(
-    options: StandaloneOptions = {},
+    options: ServerOptions = {},
     echo = false,
   ): Promise<{ url: string; wss: CoreWebSocketServer; peer(): Promise<PeerLog> }> {
     const started = await this.server({ binaryType: 'nodebuffer', ...options });

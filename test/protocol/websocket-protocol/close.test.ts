@@ -7,8 +7,9 @@ import {
   MAX_CLOSE_REASON_BYTES,
   type Role,
 } from '../../../src/protocol/index.js';
+import { assertFailed } from '../../support/assert-failed.js';
 import { closeBody, parseCloseBody } from '../../support/frames.js';
-import { assertFailed, createEngine, Op, peerFrame, platforms } from '../helpers.js';
+import { createEngine, Op, peerFrame, platforms } from '../helpers.js';
 
 const roles: Role[] = ['server', 'client'];
 const validCodes = [

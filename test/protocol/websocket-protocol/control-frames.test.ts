@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Role } from '../../../src/protocol/index.js';
+import { assertFailed } from '../../support/assert-failed.js';
 import { closeBody } from '../../support/frames.js';
-import { assertFailed, createEngine, Op, peerFrame, platforms } from '../helpers.js';
+import { createEngine, Op, peerFrame, platforms } from '../helpers.js';
 
 const roles: Role[] = ['server', 'client'];
 

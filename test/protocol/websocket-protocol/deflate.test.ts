@@ -16,8 +16,8 @@ import {
   acceptDeflateOffer,
   type DeflateAgreement,
 } from '../../../src/protocol/extensions/permessage-deflate.js';
+import { assertFailed } from '../../support/assert-failed.js';
 import {
-  assertFailed,
   closeCodeOf,
   createPair,
   createSide,
@@ -521,7 +521,7 @@ describe('engine: receiving compressed messages', () => {
     );
     await s.sink.untilError();
     assert.equal(s.sink.messages().length, 1);
-    assertFailed(s, 1007);
+    assertFailed(s, 1007, { code: 'ERR_WS_INVALID_COMPRESSED_DATA' });
   });
 
   it('RSV1 on a continuation frame fails with 1002', T, async () => {
@@ -533,7 +533,7 @@ describe('engine: receiving compressed messages', () => {
       );
       s.ws.receive(peerFrame('server', { opcode: Op.Continuation, rsv1: true, payload: 'world' }));
       await s.sink.untilError();
-      assertFailed(s, 1002, /continuation/);
+      assertFailed(s, 1002, { message: /continuation/ });
       assert.equal(s.sink.messages().length, 0);
     }
   });
@@ -542,7 +542,7 @@ describe('engine: receiving compressed messages', () => {
     const s = side('client', defaultAgreement());
     s.ws.receive(peerFrame('client', { opcode: Op.Ping, rsv1: true, payload: 'x' }));
     await s.sink.untilError();
-    assertFailed(s, 1002, /control/);
+    assertFailed(s, 1002, { message: /control/ });
   });
 
   it('RSV1 without a negotiated extension fails with 1002', T, async () => {
@@ -551,7 +551,7 @@ describe('engine: receiving compressed messages', () => {
         const s = side(role, null);
         s.ws.receive(peerFrame(role, { opcode, rsv1: true, payload: deflateMessage('hello') }));
         await s.sink.untilError();
-        assertFailed(s, 1002, /RSV1/);
+        assertFailed(s, 1002, { message: /RSV1/ });
       }
     }
   });
@@ -564,7 +564,10 @@ describe('engine: receiving compressed messages', () => {
       const s = side('server', defaultAgreement());
       s.ws.receive(peerFrame('server', { opcode: Op.Binary, rsv1: true, payload }));
       await s.sink.untilError();
-      assertFailed(s, 1007, /invalid compressed data/);
+      assertFailed(s, 1007, {
+        code: 'ERR_WS_INVALID_COMPRESSED_DATA',
+        message: /invalid compressed data/,
+      });
     }
   });
 
@@ -578,7 +581,7 @@ describe('engine: receiving compressed messages', () => {
         peerFrame('server', { opcode: Op.Text, rsv1: true, payload: deflateMessage(bad) }),
       );
       await s.sink.untilError();
-      assertFailed(s, 1007, /UTF-8/);
+      assertFailed(s, 1007, { message: /UTF-8/ });
       assert.equal(s.sink.messages().length, 0);
 
       const b = side('server', defaultAgreement());
@@ -629,7 +632,7 @@ describe('engine: receiving compressed messages', () => {
         }),
       );
       await big.sink.untilError();
-      assertFailed(big, 1009, /decompressed/);
+      assertFailed(big, 1009, { message: /decompressed/ });
       assert.equal(big.sink.errors[0]!.code, 'ERR_WS_MESSAGE_TOO_BIG');
     },
   );

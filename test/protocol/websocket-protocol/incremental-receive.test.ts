@@ -12,7 +12,8 @@ import { runInNewContext } from 'node:vm';
 import { deflateRawSync } from 'node:zlib';
 import { NodeDeflateCompressor } from '../../../src/node/deflate/zlib-compressor.js';
 import { type Platform, type Role, Utf8Validator } from '../../../src/protocol/index.js';
-import { assertFailed, createEngine, Op, peerFrame, platforms } from '../helpers.js';
+import { assertFailed } from '../../support/assert-failed.js';
+import { createEngine, Op, peerFrame, platforms } from '../helpers.js';
 
 const roles: Role[] = ['server', 'client'];
 

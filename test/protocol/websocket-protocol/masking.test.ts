@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { applyMask } from '../../../src/protocol/index.js';
+import { assertFailed } from '../../support/assert-failed.js';
 import { closeBody, frame, parseCloseBody } from '../../support/frames.js';
-import { assertFailed, createEngine, feedCut, Op, platforms } from '../helpers.js';
+import { createEngine, feedCut, Op, platforms } from '../helpers.js';
 
 describe('5.1 a server refuses unmasked frames', () => {
   for (const [name, spec] of [
