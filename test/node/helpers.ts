@@ -3,10 +3,22 @@
  * the frame encoder and close parser of the raw-peer tests. Servers, scopes and raw TCP peers are
  * in test/support/.
  */
+import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import type { MessageEvent, WebSocket, WebSocketEvent } from '../../src/index.js';
+import {
+  type CloseEvent,
+  type ErrorEvent,
+  type MessageEvent,
+  ProtocolError,
+  type WebSocket,
+  type WebSocketEvent,
+  type WebSocketOptions,
+} from '../../src/index.js';
 import { frame } from '../support/frames.js';
+import type { ByteReader, RawServer } from '../support/raw-peers.js';
+import type { Scope } from '../support/scope.js';
 import { WAIT_MS } from '../support/timeouts.js';
+import { nextEvent } from '../support/waits.js';
 
 /** What happened to a socket, in order: event types, and the events themselves. */
 export interface EventLog {
@@ -98,4 +110,40 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A client opened against a raw TCP server that answered its upgrade with a valid 101: the
+ * client, the log of its events since before it opened, and the server's end of the connection.
+ */
+export async function openRaw(
+  env: Scope,
+  protocols?: string | string[],
+  options?: WebSocketOptions,
+): Promise<{ raw: RawServer; ws: WebSocket; log: EventLog; conn: ByteReader }> {
+  const raw = await env.rawServer();
+  const ws = env.client(raw.url, protocols, options);
+  const log = recordEvents(ws);
+  const { conn } = await raw.acceptUpgrade();
+  await nextEvent(ws, 'open');
+  return { raw, ws, log, conn };
+}
+
+/**
+ * Asserts a client failed the connection itself: its error event carried a ProtocolError with
+ * `closeCode` and `code`, and the close event that followed was 1006, not clean (the peer never
+ * answered the close frame, RFC 6455 section 7.1.5).
+ */
+export function assertClientFailed(
+  log: EventLog,
+  event: CloseEvent,
+  closeCode: number,
+  code: string,
+): void {
+  const error = log.first<ErrorEvent>('error')?.error;
+  assert.ok(error instanceof ProtocolError, `expected a ProtocolError, got ${String(error)}`);
+  assert.equal(error.closeCode, closeCode);
+  assert.equal(error.code, code);
+  assert.equal(event.code, 1006);
+  assert.equal(event.wasClean, false);
 }

@@ -18,7 +18,15 @@ import {
   WebSocketError,
   type WebSocketEvent,
 } from '../../src/index.js';
-import { EventLog, eventWhere, finalClose, observe, Signal } from '../resilience/helpers.js';
+import {
+  countConnections,
+  EventLog,
+  eventWhere,
+  finalClose,
+  observe,
+  reconnecting,
+  Signal,
+} from '../resilience/helpers.js';
 import { closedPort } from '../support/ports.js';
 import { killServer, Scope } from '../support/scope.js';
 import { nextEvent } from '../support/waits.js';
@@ -50,11 +58,12 @@ describe('reconnect: fault test with a server restart on the same port', () => {
       });
     });
 
-    const ws = scope.track(
-      new WebSocket(`${first.url}/stream`, undefined, {
-        reconnect: { minDelay: 50, maxDelay: 200, factor: 2, jitter: 0 },
-      }),
-    );
+    const ws = reconnecting(scope, `${first.url}/stream`, {
+      minDelay: 50,
+      maxDelay: 200,
+      factor: 2,
+      jitter: 0,
+    });
     const opens = new EventLog<WebSocketEvent>(ws, 'open');
     const errors = new EventLog<ErrorEvent>(ws, 'error');
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
@@ -191,11 +200,13 @@ describe('reconnect: backoff and giving up', () => {
   it('without jitter the delays grow by the factor up to maxDelay', T, async (t) => {
     const scope = new Scope(t);
     const port = await closedPort();
-    const ws = scope.track(
-      new WebSocket(`ws://127.0.0.1:${port}/`, undefined, {
-        reconnect: { minDelay: 10, maxDelay: 50, factor: 2, jitter: 0, maxRetries: 5 },
-      }),
-    );
+    const ws = reconnecting(scope, `ws://127.0.0.1:${port}/`, {
+      minDelay: 10,
+      maxDelay: 50,
+      factor: 2,
+      jitter: 0,
+      maxRetries: 5,
+    });
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     ws.addEventListener('error', () => {});
     await finalClose(ws);
@@ -217,11 +228,11 @@ describe('reconnect: backoff and giving up', () => {
     async (t) => {
       const scope = new Scope(t);
       const port = await closedPort();
-      const ws = scope.track(
-        new WebSocket(`ws://127.0.0.1:${port}/`, undefined, {
-          reconnect: { minDelay: 10, maxDelay: 20, maxRetries: 2 },
-        }),
-      );
+      const ws = reconnecting(scope, `ws://127.0.0.1:${port}/`, {
+        minDelay: 10,
+        maxDelay: 20,
+        maxRetries: 2,
+      });
       ws.send('a');
       ws.send(new Uint8Array([1, 2, 3]));
       assert.equal(ws.bufferedAmount, 4);
@@ -255,9 +266,7 @@ describe('reconnect: backoff and giving up', () => {
   it('maxRetries 0: no retry at all', T, async (t) => {
     const scope = new Scope(t);
     const port = await closedPort();
-    const ws = scope.track(
-      new WebSocket(`ws://127.0.0.1:${port}/`, undefined, { reconnect: { maxRetries: 0 } }),
-    );
+    const ws = reconnecting(scope, `ws://127.0.0.1:${port}/`, { maxRetries: 0 });
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     const errors = new EventLog<ErrorEvent>(ws, 'error');
     const closed = await finalClose(ws);
@@ -269,11 +278,7 @@ describe('reconnect: backoff and giving up', () => {
   it('a full queue throws ERR_WS_QUEUE_FULL synchronously', T, async (t) => {
     const scope = new Scope(t);
     const port = await closedPort();
-    const ws = scope.track(
-      new WebSocket(`ws://127.0.0.1:${port}/`, undefined, {
-        reconnect: { minDelay: 5000, queueLimit: 3 },
-      }),
-    );
+    const ws = reconnecting(scope, `ws://127.0.0.1:${port}/`, { minDelay: 5000, queueLimit: 3 });
     const errors = new EventLog<ErrorEvent>(ws, 'error');
     ws.send('one');
     ws.send('two');
@@ -309,11 +314,11 @@ describe('reconnect: what stops it and what does not', () => {
       connections++;
       socket.destroy();
     });
-    const ws = scope.track(
-      new WebSocket(`ws://127.0.0.1:${port}/`, undefined, {
-        reconnect: { minDelay: 150, maxDelay: 150, jitter: 0 },
-      }),
-    );
+    const ws = reconnecting(scope, `ws://127.0.0.1:${port}/`, {
+      minDelay: 150,
+      maxDelay: 150,
+      jitter: 0,
+    });
     ws.addEventListener('error', () => {});
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     const closes = new EventLog<CloseEvent>(ws, 'close');
@@ -341,9 +346,7 @@ describe('reconnect: what stops it and what does not', () => {
   }, async (t) => {
     const scope = new Scope(t);
     const port = await closedPort();
-    const ws = scope.track(
-      new WebSocket(`ws://127.0.0.1:${port}/`, undefined, { reconnect: { minDelay: 20 } }),
-    );
+    const ws = reconnecting(scope, `ws://127.0.0.1:${port}/`, { minDelay: 20 });
     const errors = new EventLog<ErrorEvent>(ws, 'error');
     ws.send('queued');
     ws.addEventListener('reconnecting', () => ws.close(), { once: true });
@@ -358,19 +361,15 @@ describe('reconnect: what stops it and what does not', () => {
   }, async (t) => {
     const scope = new Scope(t);
     const server = await scope.server();
-    let connections = 0;
-    server.wss.on('connection', (peer) => {
-      connections++;
+    const accepted = countConnections(server.wss, (peer) => {
       peer.close(1001, 'restarting');
     });
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, { reconnect: { minDelay: 20, jitter: 0 } }),
-    );
+    const ws = reconnecting(scope, server.url, { minDelay: 20, jitter: 0 });
     const closes = new EventLog<CloseEvent>(ws, 'close');
     ws.addEventListener('close', () => ws.close(), { once: true });
     await closes.until(2, 2000);
     assert.equal(ws.readyState, WebSocket.CLOSED);
-    assert.equal(connections, 1);
+    assert.equal(accepted.count, 1);
   });
 
   it(
@@ -379,16 +378,16 @@ describe('reconnect: what stops it and what does not', () => {
     async (t) => {
       const scope = new Scope(t);
       const server = await scope.server();
-      let connections = 0;
-      server.wss.on('connection', (peer) => {
-        connections++;
-        if (connections <= 3) peer.close(1001, `loss ${connections}`);
+      countConnections(server.wss, (peer, n) => {
+        if (n <= 3) peer.close(1001, `loss ${n}`);
       });
-      const ws = scope.track(
-        new WebSocket(server.url, undefined, {
-          reconnect: { minDelay: 10, maxDelay: 10, jitter: 0, maxRetries: 1, minUptime: 0 },
-        }),
-      );
+      const ws = reconnecting(scope, server.url, {
+        minDelay: 10,
+        maxDelay: 10,
+        jitter: 0,
+        maxRetries: 1,
+        minUptime: 0,
+      });
       const opens = new EventLog<WebSocketEvent>(ws, 'open');
       const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
       await opens.until(4);
@@ -405,11 +404,8 @@ describe('reconnect: what stops it and what does not', () => {
   it('close() of an open connection does not reconnect', T, async (t) => {
     const scope = new Scope(t);
     const server = await scope.server();
-    let connections = 0;
-    server.wss.on('connection', () => connections++);
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, { reconnect: { minDelay: 20, jitter: 0 } }),
-    );
+    const accepted = countConnections(server.wss);
+    const ws = reconnecting(scope, server.url, { minDelay: 20, jitter: 0 });
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     await nextEvent(ws, 'open');
     ws.close(1000, 'bye');
@@ -418,21 +414,17 @@ describe('reconnect: what stops it and what does not', () => {
     assert.equal(closed.wasClean, true);
     await observe(200);
     assert.equal(retries.count, 0);
-    assert.equal(connections, 1);
+    assert.equal(accepted.count, 1);
     assert.equal(ws.readyState, WebSocket.CLOSED);
   });
 
   it('a server closing with 1008 stops reconnection', T, async (t) => {
     const scope = new Scope(t);
     const server = await scope.server();
-    let connections = 0;
-    server.wss.on('connection', (peer) => {
-      connections++;
+    const accepted = countConnections(server.wss, (peer) => {
       peer.close(1008, 'policy');
     });
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, { reconnect: { minDelay: 20, jitter: 0 } }),
-    );
+    const ws = reconnecting(scope, server.url, { minDelay: 20, jitter: 0 });
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     const closed = await nextEvent(ws, 'close');
     assert.equal(closed.code, 1008);
@@ -440,49 +432,37 @@ describe('reconnect: what stops it and what does not', () => {
     assert.equal(ws.readyState, WebSocket.CLOSED, 'the close after 1008 is final');
     await observe(200);
     assert.equal(retries.count, 0);
-    assert.equal(connections, 1);
+    assert.equal(accepted.count, 1);
   });
 
   it('a stopCodes entry (4000) stops reconnection', T, async (t) => {
     const scope = new Scope(t);
     const server = await scope.server();
-    let connections = 0;
-    server.wss.on('connection', (peer) => {
-      connections++;
+    const accepted = countConnections(server.wss, (peer) => {
       peer.close(4000, 'go away for good');
     });
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, {
-        reconnect: { minDelay: 20, jitter: 0, stopCodes: [4000] },
-      }),
-    );
+    const ws = reconnecting(scope, server.url, { minDelay: 20, jitter: 0, stopCodes: [4000] });
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     const closed = await nextEvent(ws, 'close');
     assert.equal(closed.code, 4000);
     assert.equal(ws.readyState, WebSocket.CLOSED);
     await observe(200);
     assert.equal(retries.count, 0);
-    assert.equal(connections, 1);
+    assert.equal(accepted.count, 1);
   });
 
   it('a close code not in stopCodes (4001) reconnects', T, async (t) => {
     const scope = new Scope(t);
     const server = await scope.server();
-    let connections = 0;
-    server.wss.on('connection', (peer) => {
-      connections++;
-      if (connections === 1) peer.close(4001, 'try again');
+    const accepted = countConnections(server.wss, (peer, n) => {
+      if (n === 1) peer.close(4001, 'try again');
     });
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, {
-        reconnect: { minDelay: 20, jitter: 0, stopCodes: [4000] },
-      }),
-    );
+    const ws = reconnecting(scope, server.url, { minDelay: 20, jitter: 0, stopCodes: [4000] });
     const opens = new EventLog<WebSocketEvent>(ws, 'open');
     const closed = await nextEvent(ws, 'close');
     assert.equal(closed.code, 4001);
     await opens.until(2);
-    assert.equal(connections, 2);
+    assert.equal(accepted.count, 2);
     ws.close();
     await finalClose(ws);
   });
@@ -490,18 +470,14 @@ describe('reconnect: what stops it and what does not', () => {
   it('a normal server close with 1001 triggers a reconnect', T, async (t) => {
     const scope = new Scope(t);
     const server = await scope.server();
-    let connections = 0;
     const received = new Signal<string>();
-    server.wss.on('connection', (peer) => {
-      connections++;
-      if (connections === 1) peer.close(1001, 'restarting');
+    const accepted = countConnections(server.wss, (peer, n) => {
+      if (n === 1) peer.close(1001, 'restarting');
       peer.addEventListener('message', (event: MessageEvent) =>
         received.resolve(String(event.data)),
       );
     });
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, { reconnect: { minDelay: 20, jitter: 0 } }),
-    );
+    const ws = reconnecting(scope, server.url, { minDelay: 20, jitter: 0 });
     const opens = new EventLog<WebSocketEvent>(ws, 'open');
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     let stateAtClose = -1;
@@ -518,7 +494,7 @@ describe('reconnect: what stops it and what does not', () => {
     assert.equal(retry.delay, 20);
     assert.equal(retry.error, undefined, 'a clean close carries no error');
     await opens.until(2);
-    assert.equal(connections, 2);
+    assert.equal(accepted.count, 2);
     ws.send('hello again');
     assert.equal(await received.wait(5000, 'a message on the new connection'), 'hello again');
     ws.close();
@@ -528,11 +504,11 @@ describe('reconnect: what stops it and what does not', () => {
   it('a first connection that fails is retried and succeeds once a server starts', T, async (t) => {
     const scope = new Scope(t);
     const port = await closedPort();
-    const ws = scope.track(
-      new WebSocket(`ws://127.0.0.1:${port}/late`, undefined, {
-        reconnect: { minDelay: 30, maxDelay: 100, jitter: 0 },
-      }),
-    );
+    const ws = reconnecting(scope, `ws://127.0.0.1:${port}/late`, {
+      minDelay: 30,
+      maxDelay: 100,
+      jitter: 0,
+    });
     const errors = new EventLog<ErrorEvent>(ws, 'error');
     const first = await nextEvent(ws, 'reconnecting');
     assert.equal(first.attempt, 1);
@@ -605,16 +581,15 @@ describe('reconnect: minUptime', () => {
     async (t) => {
       const scope = new Scope(t);
       const server = await scope.server();
-      let connections = 0;
-      server.wss.on('connection', (peer) => {
-        connections++;
+      const accepted = countConnections(server.wss, (peer) => {
         peer.close(1001, 'dropped');
       });
-      const ws = scope.track(
-        new WebSocket(server.url, undefined, {
-          reconnect: { minDelay: 10, maxDelay: 1000, factor: 2, jitter: 0 },
-        }),
-      );
+      const ws = reconnecting(scope, server.url, {
+        minDelay: 10,
+        maxDelay: 1000,
+        factor: 2,
+        jitter: 0,
+      });
       const opens = new EventLog<WebSocketEvent>(ws, 'open');
       const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
       await retries.until(5);
@@ -630,7 +605,7 @@ describe('reconnect: minUptime', () => {
           [5, 160],
         ],
       );
-      assert.ok(connections >= 5);
+      assert.ok(accepted.count >= 5);
       ws.close();
       await finalClose(ws);
     },
@@ -639,16 +614,15 @@ describe('reconnect: minUptime', () => {
   it('maxRetries counts across connections that did not stay up minUptime', T, async (t) => {
     const scope = new Scope(t);
     const server = await scope.server();
-    let connections = 0;
-    server.wss.on('connection', (peer) => {
-      connections++;
+    const accepted = countConnections(server.wss, (peer) => {
       peer.close(1001, 'dropped');
     });
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, {
-        reconnect: { minDelay: 10, maxDelay: 10, jitter: 0, maxRetries: 2 },
-      }),
-    );
+    const ws = reconnecting(scope, server.url, {
+      minDelay: 10,
+      maxDelay: 10,
+      jitter: 0,
+      maxRetries: 2,
+    });
     const retries = new EventLog<ReconnectEvent>(ws, 'reconnecting');
     const closes = new EventLog<CloseEvent>(ws, 'close');
     const final = await finalClose(ws);
@@ -659,7 +633,7 @@ describe('reconnect: minUptime', () => {
       [1, 2],
     );
     assert.equal(closes.count, 3, 'three connections opened and were lost');
-    assert.equal(connections, 3);
+    assert.equal(accepted.count, 3);
   });
 
   it('a connection that stayed open minUptime starts the count over', T, async (t) => {
@@ -670,11 +644,13 @@ describe('reconnect: minUptime', () => {
       peer.addEventListener('message', () => peer.close(1001, 'as asked'));
     });
     const minUptime = 1000;
-    const ws = scope.track(
-      new WebSocket(server.url, undefined, {
-        reconnect: { minDelay: 10, maxDelay: 1000, factor: 2, jitter: 0, minUptime },
-      }),
-    );
+    const ws = reconnecting(scope, server.url, {
+      minDelay: 10,
+      maxDelay: 1000,
+      factor: 2,
+      jitter: 0,
+      minUptime,
+    });
     let opens = 0;
     ws.addEventListener('open', () => {
       opens++;

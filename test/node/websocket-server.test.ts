@@ -27,7 +27,14 @@ import {
 import { closeServer, Scope, type StartedServer } from '../support/scope.js';
 import { WAIT_MS } from '../support/timeouts.js';
 import { nextEmit, nextEvent, turn } from '../support/waits.js';
-import { collectMessages, encodeFrame, parseClose, prng, recordEvents } from './helpers.js';
+import {
+  assertClientFailed,
+  collectMessages,
+  encodeFrame,
+  parseClose,
+  prng,
+  recordEvents,
+} from './helpers.js';
 
 const T = { timeout: 10_000 };
 
@@ -780,11 +787,7 @@ describe('misbehaving peers', () => {
     await conn.readToEnd();
     const event = await closed;
     assert.deepEqual(log.types, ['error', 'close']);
-    const error = log.first<ErrorEvent>('error')!.error;
-    assert.ok(error instanceof ProtocolError);
-    assert.equal(error.closeCode, 1002);
-    assert.equal(event.code, 1006);
-    assert.equal(event.wasClean, false);
+    assertClientFailed(log, event, 1002, 'ERR_WS_PROTOCOL');
   });
 
   it('answers a ping with an unmasked pong carrying the same payload', T, async (t) => {

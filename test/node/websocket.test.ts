@@ -27,7 +27,14 @@ import { closedPort } from '../support/ports.js';
 import { acceptFor, closeNetServer, httpResponse } from '../support/raw-peers.js';
 import { closeServer, Scope } from '../support/scope.js';
 import { nextEmit, nextEvent, turn } from '../support/waits.js';
-import { collectMessages, encodeFrame, parseClose, recordEvents } from './helpers.js';
+import {
+  assertClientFailed,
+  collectMessages,
+  encodeFrame,
+  openRaw,
+  parseClose,
+  recordEvents,
+} from './helpers.js';
 
 const T = { timeout: 10_000 };
 
@@ -248,11 +255,7 @@ describe('readyState, send() and close()', () => {
   });
 
   it('send() after close() only grows bufferedAmount and sends nothing', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, conn } = await openRaw(new Scope(t));
     ws.send('before');
     ws.close(1000);
     assert.equal(ws.readyState, WebSocket.CLOSING);
@@ -705,12 +708,7 @@ describe('connection failures', () => {
   });
 
   it('fails with 1002 when the server sends a masked frame', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const log = recordEvents(ws);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, log, conn } = await openRaw(new Scope(t));
     const closed = nextEvent(ws, 'close');
     conn.write(encodeFrame(0x1, 'masked', { mask: true }));
     const frame = await conn.readFrame();
@@ -721,20 +719,11 @@ describe('connection failures', () => {
     assert.equal(parseClose(frame.payload).code, 1002);
     const event = await closed;
     assert.deepEqual(log.types, ['open', 'error', 'close']);
-    const error = log.first<ErrorEvent>('error')!.error;
-    assert.ok(error instanceof ProtocolError);
-    assert.equal(error.closeCode, 1002);
-    assert.equal(error.code, 'ERR_WS_PROTOCOL');
-    assert.equal(event.code, 1006);
-    assert.equal(event.wasClean, false);
+    assertClientFailed(log, event, 1002, 'ERR_WS_PROTOCOL');
   });
 
   it('the raw close frame bytes start with 0x88 and carry 1002', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, conn } = await openRaw(new Scope(t));
     conn.write(encodeFrame(0x2, Buffer.from([1]), { mask: new Uint8Array([1, 2, 3, 4]) }));
     const bytes = await conn.readToEnd();
     assert.equal(bytes[0], 0x88);
@@ -747,11 +736,7 @@ describe('connection failures', () => {
   });
 
   it('answers a ping with a pong carrying the same payload', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, conn } = await openRaw(new Scope(t));
     const pinged = nextEvent(ws, 'ping');
     const payload = Buffer.from([0, 1, 2, 0xff, 0x80, 0x41]);
     conn.write(encodeFrame(0x9, payload));
@@ -770,11 +755,7 @@ describe('connection failures', () => {
   });
 
   it('ping() and pong() send control frames and a pong event reports the answer', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, conn } = await openRaw(new Scope(t));
     ws.ping('are you there');
     const ping = await conn.readFrame();
     assert.equal(ping.opcode, 0x9);
@@ -790,12 +771,7 @@ describe('connection failures', () => {
   });
 
   it('fails with 1009 on a message larger than maxPayload', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url, [], { maxPayload: 1024 });
-    const log = recordEvents(ws);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, log, conn } = await openRaw(new Scope(t), [], { maxPayload: 1024 });
     const closed = nextEvent(ws, 'close');
     conn.write(encodeFrame(0x2, Buffer.alloc(1024, 1))); // at the limit: fine
     conn.write(encodeFrame(0x2, Buffer.alloc(1025, 2))); // one byte over
@@ -803,20 +779,11 @@ describe('connection failures', () => {
     assert.equal(parseClose(frame.payload).code, 1009);
     const event = await closed;
     assert.deepEqual(log.types, ['open', 'message', 'error', 'close']);
-    const error = log.first<ErrorEvent>('error')!.error;
-    assert.ok(error instanceof ProtocolError);
-    assert.equal(error.closeCode, 1009);
-    assert.equal(error.code, 'ERR_WS_MESSAGE_TOO_BIG');
-    assert.equal(event.code, 1006);
-    assert.equal(event.wasClean, false);
+    assertClientFailed(log, event, 1009, 'ERR_WS_MESSAGE_TOO_BIG');
   });
 
   it('answers a raw server close frame and reports its code', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, conn } = await openRaw(new Scope(t));
     const closed = nextEvent(ws, 'close');
     conn.write(encodeFrame(0x8, closeBody(3001, 'raw bye')));
     const echo = await conn.readFrame();
@@ -859,12 +826,8 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('assembles fragmented messages, with a ping between the fragments', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
+    const { ws, conn } = await openRaw(new Scope(t));
     ws.binaryType = 'nodebuffer';
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
     const messages = collectMessages(ws, 2);
     const text = Buffer.from('h\u00e9llo w\u00f6rld');
     // Split the text inside a two-byte UTF-8 sequence on purpose.
@@ -883,12 +846,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('fails with 1007 on invalid UTF-8 in a text message', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const log = recordEvents(ws);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, log, conn } = await openRaw(new Scope(t));
     const closed = nextEvent(ws, 'close');
     conn.write(encodeFrame(0x1, Buffer.from([0x61, 0xc3, 0x28])));
     const frame = await conn.readCloseFrame();
@@ -901,12 +859,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('fails with 1002 on a close frame carrying a reserved code', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const log = recordEvents(ws);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, log, conn } = await openRaw(new Scope(t));
     const closed = nextEvent(ws, 'close');
     conn.write(encodeFrame(0x8, closeBody(1005)));
     const frame = await conn.readCloseFrame();
@@ -917,12 +870,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('does not deliver messages that arrive after close() was called', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const log = recordEvents(ws);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, log, conn } = await openRaw(new Scope(t));
     ws.close(1000, 'leaving');
     const close = await conn.readFrame();
     assert.deepEqual(parseClose(close.payload), { code: 1000, reason: 'leaving' });
@@ -964,11 +912,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('gives up the closing handshake after closeTimeout', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url, [], { closeTimeout: 200 });
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, conn } = await openRaw(new Scope(t), [], { closeTimeout: 200 });
     const closed = nextEvent(ws, 'close');
     const started = Date.now();
     ws.close(1000);
@@ -983,12 +927,7 @@ describe('frames from a hand-crafted server', () => {
   });
 
   it('reports ERR_WS_CONNECTION_RESET when the server resets an open connection', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const log = recordEvents(ws);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, log, conn } = await openRaw(new Scope(t));
     const closed = nextEvent(ws, 'close');
     conn.socket.resetAndDestroy();
     const event = await closed;
@@ -1058,11 +997,7 @@ describe('more close() and bufferedAmount details', () => {
   });
 
   it('counts unsent bytes in bufferedAmount and drops to 0 once flushed', T, async (t) => {
-    const env = new Scope(t);
-    const raw = await env.rawServer();
-    const ws = env.client(raw.url);
-    const { conn } = await raw.acceptUpgrade();
-    await nextEvent(ws, 'open');
+    const { ws, conn } = await openRaw(new Scope(t));
     conn.socket.pause(); // the server reads nothing for now
     assert.equal(ws.bufferedAmount, 0);
     // Send 1 MiB messages until the kernel buffers are full and bytes wait in the socket.

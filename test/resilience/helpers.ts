@@ -15,6 +15,8 @@ import {
   type WebSocketErrorCode,
   type WebSocketEvent,
   type WebSocketEventTarget,
+  type WebSocketOptions,
+  type WebSocketServer,
 } from '../../src/index.js';
 import { decodeFrame } from '../support/frames.js';
 import { acceptFor } from '../support/raw-peers.js';
@@ -254,4 +256,36 @@ export function clearEnv(names: readonly string[]): () => void {
       else process.env[name] = value;
     }
   };
+}
+
+// -- reconnecting clients ------------------------------------------------------------------------
+
+/** How many connections a server accepted so far. */
+export interface AcceptCount {
+  readonly count: number;
+}
+
+/**
+ * Counts the connections `wss` accepts; `onConnection` gets each peer with its number (from 1),
+ * to close it or answer it as the test needs.
+ */
+export function countConnections(
+  wss: WebSocketServer,
+  onConnection: (peer: WebSocket, n: number) => void = () => {},
+): AcceptCount {
+  const accepted = { count: 0 };
+  wss.on('connection', (peer: WebSocket) => {
+    accepted.count++;
+    onConnection(peer, accepted.count);
+  });
+  return accepted;
+}
+
+/** A client of `url` with `reconnect` options, terminated at the end of the test. */
+export function reconnecting(
+  scope: Scope,
+  url: string,
+  reconnect: NonNullable<WebSocketOptions['reconnect']>,
+): WebSocket {
+  return scope.track(new WebSocket(url, undefined, { reconnect }));
 }
