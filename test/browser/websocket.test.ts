@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { WebSocketServer } from '../../src/index.js';
 import { closedPort } from '../support/ports.js';
-import { browserSkipReason, launchChromium } from './chromium.js';
-import { type BrowserHarness, startHarness } from './harness.js';
+import { browserSkipReason } from './chromium.js';
+import { suitePage } from './harness.js';
 
 type CoreModule = typeof import('../../src/browser/index.js');
 
@@ -44,25 +43,10 @@ function portOf(wss: WebSocketServer): number {
 }
 
 describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
-  let browser: Browser;
-  let page: Page;
-  let harness: BrowserHarness;
-
-  before(async () => {
-    harness = await startHarness();
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.addInitScript('globalThis.__name = (fn) => fn;');
-    await page.goto(harness.pageUrl);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
+  const chromium = suitePage({ nameHelper: true });
 
   it('exports the core API without a server, over the native WebSocket', async () => {
-    const result = await page.evaluate(async (path) => {
+    const result = await chromium.page.evaluate(async (path) => {
       const m = (await import(path)) as CoreModule;
       return {
         exports: Object.keys(m).sort(),
@@ -84,7 +68,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
   });
 
   it('echoes text and binary, then closes cleanly with the code and reason', async () => {
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ([path, url]) => {
         const m = (await import(path!)) as CoreModule;
         const ws = await m.WebSocket.connect(url!);
@@ -116,20 +100,20 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
         }
         return { text, bytes, closed, states, url: ws.url, invalid };
       },
-      [MODULE, harness.echoUrl.replace('ws:', 'http:')] as const,
+      [MODULE, chromium.harness.echoUrl.replace('ws:', 'http:')] as const,
     );
     assert.equal(result.text, 'hello ✓');
     assert.deepEqual(result.bytes, [1, 2, 255]);
     // The event carries the peer's close frame: the wskit server echoes the code only.
     assert.deepEqual(result.closed, { code: 4000, reason: '', wasClean: true });
     assert.deepEqual(result.states, [1, 2, 3]);
-    assert.equal(result.url, harness.echoUrl);
+    assert.equal(result.url, chromium.harness.echoUrl);
     assert.equal(result.invalid, 'InvalidAccessError');
   });
 
   it('rejects connect() with a typed error when nothing listens', async () => {
     const port = await closedPort();
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ([path, url]) => {
         const m = (await import(path!)) as CoreModule;
         const error = await m.WebSocket.connect(url!).then(
@@ -161,7 +145,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
       };
     });
     try {
-      const result = await page.evaluate(
+      const result = await chromium.page.evaluate(
         async ([path, url]) => {
           const m = (await import(path!)) as CoreModule;
           const plain: unknown[] = [];
@@ -207,7 +191,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
     });
     const base = `ws://127.0.0.1:${portOf(wss)}`;
     try {
-      await page.evaluate(
+      await chromium.page.evaluate(
         async ([path, url]) => {
           const m = (await import(path!)) as CoreModule;
           const ws = await m.WebSocket.connect(url!, {
@@ -220,7 +204,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
         [MODULE, `${base}/answer`] as const,
       );
       await threeSeen;
-      const alive = await page.evaluate(() => {
+      const alive = await chromium.page.evaluate(() => {
         const { ws, errors } = (globalThis as Record<string, unknown>).answered as {
           ws: { readyState: number; close(): void };
           errors: string[];
@@ -231,7 +215,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
       });
       assert.deepEqual(alive, { state: 1, errors: [] });
 
-      const dead = await page.evaluate(
+      const dead = await chromium.page.evaluate(
         async ([path, url]) => {
           const m = (await import(path!)) as CoreModule;
           const ws = await m.WebSocket.connect(url!, {
@@ -260,7 +244,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
     const port = portOf(wss);
     const url = `ws://127.0.0.1:${port}/`;
     try {
-      await page.evaluate(
+      await chromium.page.evaluate(
         async ([path, target]) => {
           const m = (await import(path!)) as CoreModule;
           const events: string[] = [];
@@ -295,7 +279,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
       );
       // The server goes away (clients get 1001) and the client starts retrying.
       await closeServer(wss);
-      const queued = await page.evaluate(async () => {
+      const queued = await chromium.page.evaluate(async () => {
         const state = (globalThis as Record<string, unknown>).restart as {
           ws: { readyState: number; bufferedAmount: number; send(data: string): void };
           reconnecting: Promise<void>;
@@ -318,7 +302,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
         });
       });
       assert.deepEqual(await received, ['first', 'second']);
-      const events = await page.evaluate(async () => {
+      const events = await chromium.page.evaluate(async () => {
         const state = (globalThis as Record<string, unknown>).restart as {
           ws: { readyState: number; close(): void };
           events: string[];
@@ -342,7 +326,7 @@ describe('core WebSocket in Chromium', { skip, timeout: 90_000 }, () => {
 
   it('bounds the queue and reports what was never sent when closed between attempts', async () => {
     const port = await closedPort();
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ([path, url]) => {
         const m = (await import(path!)) as CoreModule;
         const ws = new m.WebSocket(url!, [], {

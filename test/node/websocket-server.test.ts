@@ -24,7 +24,7 @@ import {
   makeKey,
   upgradeRequest,
 } from '../support/raw-peers.js';
-import { closeServer, Scope, type StartedServer } from '../support/scope.js';
+import { closeServer, Scope, type ServerOptions, type StartedServer } from '../support/scope.js';
 import { WAIT_MS } from '../support/timeouts.js';
 import { nextEmit, nextEvent, turn } from '../support/waits.js';
 import {
@@ -771,11 +771,7 @@ describe('HTTP answers of a standalone server', () => {
 
 describe('misbehaving peers', () => {
   it('fails with 1002 when a client sends an unmasked frame', T, async (t) => {
-    const env = new Scope(t);
-    const server = await env.server();
-    const connected = nextEmit<Connection>(server.wss, 'connection');
-    const conn = await env.rawUpgrade(server.port);
-    const [peer] = await connected;
+    const { conn, peer } = await rawPeer(new Scope(t));
     const log = recordEvents(peer);
     const closed = nextEvent(peer, 'close');
     conn.write(encodeFrame(0x1, 'not masked'));
@@ -791,11 +787,7 @@ describe('misbehaving peers', () => {
   });
 
   it('answers a ping with an unmasked pong carrying the same payload', T, async (t) => {
-    const env = new Scope(t);
-    const server = await env.server();
-    const connected = nextEmit<Connection>(server.wss, 'connection');
-    const conn = await env.rawUpgrade(server.port);
-    const [peer] = await connected;
+    const { conn, peer } = await rawPeer(new Scope(t));
     const pinged = nextEvent(peer, 'ping');
     conn.write(encodeFrame(0x9, 'heartbeat', { mask: true }));
     const pong = await conn.readFrame();
@@ -806,11 +798,7 @@ describe('misbehaving peers', () => {
   });
 
   it('fails with 1009 when fragments add up to more than maxPayload', T, async (t) => {
-    const env = new Scope(t);
-    const server = await env.server({ maxPayload: 100 });
-    const connected = nextEmit<Connection>(server.wss, 'connection');
-    const conn = await env.rawUpgrade(server.port);
-    const [peer] = await connected;
+    const { conn, peer } = await rawPeer(new Scope(t), { maxPayload: 100 });
     const log = recordEvents(peer);
     const peerClosed = nextEvent(peer, 'close');
     conn.write(encodeFrame(0x2, Buffer.alloc(60), { fin: false, mask: true }));
@@ -836,11 +824,7 @@ describe('misbehaving peers', () => {
   });
 
   it('answers a client close frame, closes TCP first and reports a clean close', T, async (t) => {
-    const env = new Scope(t);
-    const server = await env.server();
-    const connected = nextEmit<Connection>(server.wss, 'connection');
-    const conn = await env.rawUpgrade(server.port);
-    const [peer] = await connected;
+    const { conn, peer } = await rawPeer(new Scope(t));
     const closed = nextEvent(peer, 'close');
     conn.write(encodeFrame(0x8, closeBody(4000, 'raw client'), { mask: true }));
     const echo = await conn.readFrame();
@@ -855,11 +839,7 @@ describe('misbehaving peers', () => {
   });
 
   it('reports 1006, not clean, when a client drops the connection', T, async (t) => {
-    const env = new Scope(t);
-    const server = await env.server();
-    const connected = nextEmit<Connection>(server.wss, 'connection');
-    const conn = await env.rawUpgrade(server.port);
-    const [peer] = await connected;
+    const { server, conn, peer } = await rawPeer(new Scope(t));
     const closed = nextEvent(peer, 'close');
     conn.socket.end();
     const event = await closed;
@@ -869,11 +849,7 @@ describe('misbehaving peers', () => {
   });
 
   it('destroys a client that never answers the close frame after closeTimeout', T, async (t) => {
-    const env = new Scope(t);
-    const server = await env.server({ closeTimeout: 200 });
-    const connected = nextEmit<Connection>(server.wss, 'connection');
-    const conn = await env.rawUpgrade(server.port);
-    const [peer] = await connected;
+    const { server, conn, peer } = await rawPeer(new Scope(t), { closeTimeout: 200 });
     const closed = nextEvent(peer, 'close');
     const started = Date.now();
     peer.close(1000, 'bye');
@@ -890,17 +866,25 @@ describe('misbehaving peers', () => {
   });
 
   it('close() finishes even when a client never answers, after closeTimeout', T, async (t) => {
-    const env = new Scope(t);
-    const server = await env.server({ closeTimeout: 200 });
-    const connected = nextEmit<Connection>(server.wss, 'connection');
-    const conn = await env.rawUpgrade(server.port);
-    await connected;
+    const { server, conn } = await rawPeer(new Scope(t), { closeTimeout: 200 });
     await closeServer(server.wss);
     const frame = await conn.readFrame();
     assert.equal(parseClose(frame.payload).code, 1001);
     await conn.waitClosed();
   });
 });
+
+/** A server (options as given) with one raw client that completed its opening handshake. */
+async function rawPeer(
+  env: Scope,
+  options: ServerOptions = {},
+): Promise<{ server: StartedServer; conn: ByteReader; peer: WebSocket }> {
+  const server = await env.server(options);
+  const connected = nextEmit<Connection>(server.wss, 'connection');
+  const conn = await env.rawUpgrade(server.port);
+  const [peer] = await connected;
+  return { server, conn, peer };
+}
 
 /** Close codes a peer may put on the wire (RFC 6455 section 7.4). */
 function isWireCloseCode(code: number): boolean {

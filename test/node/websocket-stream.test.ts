@@ -51,6 +51,15 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** A client connected through WebSocket.connect to a server of `scope`, and its server-side peer. */
+async function connectedPair(scope: Scope): Promise<{ ws: WebSocket; peer: WebSocket }> {
+  const server = await scope.server();
+  const connection = nextEmit<[WebSocket]>(server.wss, 'connection');
+  const ws = scope.track(await WebSocket.connect(server.url));
+  const [peer] = await connection;
+  return { ws, peer };
+}
+
 describe('createWebSocketStream', () => {
   const TOTAL = 5 * 1024 * 1024;
   const DATA = pseudoRandom(TOTAL, 0x5eed);
@@ -136,10 +145,7 @@ describe('createWebSocketStream', () => {
     T,
     async (t) => {
       const scope = new Scope(t);
-      const server = await scope.server();
-      const connection = nextEmit<[WebSocket]>(server.wss, 'connection');
-      const ws = scope.track(await WebSocket.connect(server.url));
-      const [peer] = await connection;
+      const { ws, peer } = await connectedPair(scope);
       let receivedBytes = 0;
       peer.addEventListener('message', (event: MessageEvent) => {
         receivedBytes += (event.data as Buffer).length;
@@ -197,10 +203,7 @@ describe('createWebSocketStream', () => {
     T,
     async (t) => {
       const scope = new Scope(t);
-      const server = await scope.server();
-      const connection = nextEmit<[WebSocket]>(server.wss, 'connection');
-      const ws = scope.track(await WebSocket.connect(server.url));
-      const [peer] = await connection;
+      const { ws, peer } = await connectedPair(scope);
 
       // Count how the stream drives the socket's flow control.
       let pauses = 0;

@@ -23,6 +23,18 @@ export function closeNetServer(server: Server, sockets: Iterable<Socket> = []): 
   });
 }
 
+/** Resolves when a function added to `wakers` is called, or after `ms`, whichever is first. */
+function wokenOrDeadline(wakers: Set<() => void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(wake, ms);
+    function wake() {
+      clearTimeout(timer);
+      resolve();
+    }
+    wakers.add(wake);
+  });
+}
+
 /** A TCP server that hands each connection to the test as a {@link ByteReader}. */
 export class RawServer {
   readonly server: Server;
@@ -56,14 +68,7 @@ export class RawServer {
     while (this.#waiting.length === 0) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no connection arrived within ${ms} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, left);
-        function wake() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.#wakers.add(wake);
-      }).finally(() => this.#wakers.clear());
+      await wokenOrDeadline(this.#wakers, left).finally(() => this.#wakers.clear());
     }
     return this.#waiting.shift()!;
   }
@@ -201,14 +206,7 @@ export class ByteReader {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, left);
-        function wake() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.#wakers.add(wake);
-      });
+      await wokenOrDeadline(this.#wakers, left);
     }
   }
 
