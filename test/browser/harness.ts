@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize, resolve } from 'node:path';
+import { after, before } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { type BinaryType, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
+import { launchChromium } from './chromium.js';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 
@@ -58,6 +61,44 @@ export async function startHarness(
       await new Promise<void>((done) => wss.close(() => done()));
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+/** A Chromium page on a harness, for the tests of one suite. */
+export interface SuitePage {
+  readonly page: Page;
+  readonly harness: BrowserHarness;
+}
+
+/**
+ * Starts a harness and opens a Chromium page on it before the enclosing suite's tests; closes
+ * both after them. With `nameHelper`, the page defines the `__name` helper that tsx (esbuild's
+ * keepNames) wraps named functions of the code given to `page.evaluate()` in.
+ */
+export function suitePage(options: { nameHelper?: boolean } = {}): SuitePage {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  let harness: BrowserHarness | undefined;
+  before(async () => {
+    harness = await startHarness();
+    browser = await launchChromium();
+    page = await browser.newPage();
+    if (options.nameHelper) await page.addInitScript('globalThis.__name = (fn) => fn;');
+    await page.goto(harness.pageUrl);
+  });
+  after(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+  return {
+    get page() {
+      if (!page) throw new Error('the page is opened in before()');
+      return page;
+    },
+    get harness() {
+      if (!harness) throw new Error('the harness is started in before()');
+      return harness;
     },
   };
 }

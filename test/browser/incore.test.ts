@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
 import { closedPort } from '../support/ports.js';
-import { browserSkipReason, launchChromium } from './chromium.js';
-import { type BrowserHarness, startHarness } from './harness.js';
+import { browserSkipReason } from './chromium.js';
+import { suitePage } from './harness.js';
 
 const BUILT = resolve(
   import.meta.dirname ?? new URL('.', import.meta.url).pathname,
@@ -22,27 +21,10 @@ const skip =
 const MODULE = '/dist/esm/browser/incore.js';
 
 describe('InCore dialect in Chromium', { skip, timeout: 60_000 }, () => {
-  let browser: Browser;
-  let page: Page;
-  let harness: BrowserHarness;
-
-  before(async () => {
-    harness = await startHarness();
-    browser = await launchChromium();
-    page = await browser.newPage();
-    // tsx (esbuild keepNames) wraps named functions in the evaluated code with `__name(...)`;
-    // the page needs that helper too.
-    await page.addInitScript('globalThis.__name = (fn) => fn;');
-    await page.goto(harness.pageUrl);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
+  const chromium = suitePage({ nameHelper: true });
 
   it('runs the seed example: onConnected sends, onTextMessageReceived gets the echo', async () => {
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ({ echoUrl, modulePath }) => {
         const { WebSocket, State } = (await import(
           modulePath
@@ -74,10 +56,10 @@ describe('InCore dialect in Chromium', { skip, timeout: 60_000 }, () => {
         await closed;
         return { log, states, final: ws!.state, closedValue: State.Closed, error: ws!.error };
       },
-      { echoUrl: harness.echoUrl, modulePath: MODULE },
+      { echoUrl: chromium.harness.echoUrl, modulePath: MODULE },
     );
     assert.deepEqual(result.log, [
-      `Connected to ${harness.echoUrl}`,
+      `Connected to ${chromium.harness.echoUrl}`,
       'sent 47',
       'Received message: Hello world, this is a message from InCore! ✓',
     ]);
@@ -87,7 +69,7 @@ describe('InCore dialect in Chromium', { skip, timeout: 60_000 }, () => {
   });
 
   it('IoDevice: open(), write(), readAll() round trip through the echo server', async () => {
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ({ echoUrl, modulePath }) => {
         const { WebSocket } = (await import(
           modulePath
@@ -121,7 +103,7 @@ describe('InCore dialect in Chromium', { skip, timeout: 60_000 }, () => {
         ws.close();
         return { opened, written, bytes, canReadLine, first, rest, atEnd, isOpen: ws.isOpen };
       },
-      { echoUrl: harness.echoUrl, modulePath: MODULE },
+      { echoUrl: chromium.harness.echoUrl, modulePath: MODULE },
     );
     assert.deepEqual(result, {
       opened: true,
@@ -136,7 +118,7 @@ describe('InCore dialect in Chromium', { skip, timeout: 60_000 }, () => {
   });
 
   it('NotOpenError when sending on a closed socket', async () => {
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ({ modulePath }) => {
         const { WebSocket, Error: InCoreError } = (await import(
           modulePath
@@ -170,7 +152,7 @@ describe('InCore dialect in Chromium', { skip, timeout: 60_000 }, () => {
   });
 
   it('a connection error is an IpSocketError', async () => {
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ({ modulePath, url }) => {
         const { WebSocket } = (await import(
           modulePath

@@ -3,12 +3,11 @@
  * first) and talks to the harness's wskit echo server through the browser's native WebSocket.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
 import type { CloseData, MessageData } from '../../src/browser/overte.js';
 import { closedPort } from '../support/ports.js';
-import { browserSkipReason, launchChromium } from './chromium.js';
-import { type BrowserHarness, startHarness } from './harness.js';
+import { browserSkipReason } from './chromium.js';
+import { suitePage } from './harness.js';
 
 type OverteModule = typeof import('../../src/browser/overte.js');
 
@@ -16,24 +15,10 @@ type OverteModule = typeof import('../../src/browser/overte.js');
 const MODULE_PATH = '/dist/esm/browser/overte.js';
 
 describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 }, () => {
-  let browser: Browser;
-  let page: Page;
-  let harness: BrowserHarness;
-
-  before(async () => {
-    harness = await startHarness();
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.goto(harness.pageUrl);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await harness?.close();
-  });
+  const chromium = suitePage();
 
   it('exports WebSocket and the enums, and no WebSocketServer', async () => {
-    const result = await page.evaluate(async (path) => {
+    const result = await chromium.page.evaluate(async (path) => {
       const m = (await import(path)) as OverteModule;
       return {
         exports: Object.keys(m).sort(),
@@ -68,7 +53,7 @@ describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 
   });
 
   it('connects, sends a string, an object and bytes, receives { data }, closes with CloseData', async () => {
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ([path, echoUrl]) => {
         const m = (await import(path!)) as OverteModule;
         const ws = new m.WebSocket(echoUrl!);
@@ -117,9 +102,9 @@ describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 
         states.push(ws.readyState);
         return { url: ws.url, states, defaults, openArgs, messages, binaries, closed };
       },
-      [MODULE_PATH, harness.echoUrl] as const,
+      [MODULE_PATH, chromium.harness.echoUrl] as const,
     );
-    assert.equal(result.url, harness.echoUrl);
+    assert.equal(result.url, chromium.harness.echoUrl);
     assert.deepEqual(result.defaults, ['arraybuffer', 0, '', '']);
     assert.equal(result.openArgs, 0, 'onopen is called without arguments');
     assert.deepEqual(result.states, [0, 1, 2, 3]);
@@ -137,7 +122,7 @@ describe('wskit/overte in Chromium', { skip: browserSkipReason, timeout: 60_000 
 
   it('a refused connection calls onerror with 0 (ConnectionRefusedError, as Qt), then onclose 1006', async () => {
     const port = await closedPort();
-    const result = await page.evaluate(
+    const result = await chromium.page.evaluate(
       async ([path, url]) => {
         const m = (await import(path!)) as OverteModule;
         const ws = new m.WebSocket(url!);

@@ -6,22 +6,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ErrorEvent, HandshakeError, type WebSocketError } from '../../src/index.js';
+import { acceptFor, type ByteReader } from '../support/raw-peers.js';
+import { Scope } from '../support/scope.js';
 import { NO_HANDSHAKE_TIMEOUT_MS } from '../support/timeouts.js';
-import {
-  acceptFor,
-  type ByteReader,
-  encodeFrame,
-  nextEvent,
-  recordEvents,
-  TestEnv,
-} from './helpers.js';
+import { nextEvent } from '../support/waits.js';
+import { encodeFrame, recordEvents } from './helpers.js';
 
 const T = { timeout: 10_000 };
 /** Far beyond the test's own timeout: a failure reported here cannot be the handshake timeout. */
 const NO_TIMEOUT = { handshakeTimeout: NO_HANDSHAKE_TIMEOUT_MS };
 
 /** Connects a client to a raw server and returns the server side once it read the request. */
-async function start(env: TestEnv, handshakeTimeout = NO_TIMEOUT.handshakeTimeout) {
+async function start(env: Scope, handshakeTimeout = NO_TIMEOUT.handshakeTimeout) {
   const raw = await env.rawServer();
   const ws = env.client(raw.url, undefined, { handshakeTimeout });
   const log = recordEvents(ws);
@@ -54,7 +50,7 @@ function writeAll(conn: ByteReader, ...pieces: string[]): Promise<void> {
 
 describe('the handshake answer, read as Node reads HTTP', () => {
   it('bare LF line ends fail the handshake at once, not at the timeout', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, log, conn, key } = await start(env);
     conn.socket.write(
       `HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\nConnection: Upgrade\nSec-WebSocket-Accept: ${acceptFor(key)}\n\n`,
@@ -66,7 +62,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   });
 
   it('a banner that is not HTTP fails the handshake at once', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, log, conn } = await start(env);
     conn.socket.write('SSH-2.0-OpenSSH_9.2');
     const error = await failure(ws, log);
@@ -75,7 +71,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   });
 
   it('100 Continue and 103 Early Hints before the 101 are skipped', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, conn, key } = await start(env);
     const frame = encodeFrame(0x1, Buffer.from('after interim answers'));
     conn.socket.write(
@@ -97,7 +93,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   });
 
   it('an interim answer split across writes is still skipped', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, conn, key } = await start(env);
     await writeAll(
       conn,
@@ -113,7 +109,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
     'a chunked refusal body comes back de-chunked, without waiting for the close',
     T,
     async (t) => {
-      const env = new TestEnv(t);
+      const env = new Scope(t);
       const { ws, log, conn } = await start(env);
       // The connection stays open after the body: its end is the last chunk, not the close.
       await writeAll(
@@ -133,7 +129,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   );
 
   it('a Content-Length body that arrives after the head is read whole', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, log, conn } = await start(env);
     const body = 'too many requests; retry in a minute';
     await writeAll(
@@ -154,7 +150,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   });
 
   it('a body without length or chunks ends with the connection', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, log, conn } = await start(env);
     await writeAll(conn, 'HTTP/1.0 503 Service Unavailable\r\n\r\n', 'down for ', 'maintenance');
     conn.socket.end();
@@ -165,7 +161,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   });
 
   it('a refusal whose body never ends is reported as the refusal at the timeout', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, log, conn } = await start(env, 300);
     await writeAll(
       conn,
@@ -179,7 +175,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   });
 
   it('a refusal whose body stalls is reported without waiting for the timeout', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, log, conn } = await start(env);
     await writeAll(
       conn,
@@ -193,7 +189,7 @@ describe('the handshake answer, read as Node reads HTTP', () => {
   });
 
   it('a refusal with an empty body names only the status', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { ws, log, conn } = await start(env);
     conn.socket.write('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
     const error = await failure(ws, log);

@@ -14,8 +14,9 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from '../../src/index.js';
+import { Scope } from '../support/scope.js';
 import { WAIT_MS } from '../support/timeouts.js';
-import { nextEmit, nextEvent, TestEnv } from './helpers.js';
+import { nextEmit, nextEvent } from '../support/waits.js';
 
 const T = { timeout: 30_000 };
 const KiB = 1024;
@@ -25,7 +26,7 @@ describe('send queue limit', () => {
     '"refuse": send() throws ERR_WS_BACKPRESSURE past the limit and the connection stays usable',
     T,
     async (t) => {
-      const env = new TestEnv(t);
+      const env = new Scope(t);
       const limit = 256 * KiB;
       const { wss, url } = await env.server({ sendQueueLimit: limit, sendQueuePolicy: 'refuse' });
       const connection = nextEmit<[WebSocket]>(wss, 'connection');
@@ -66,7 +67,7 @@ describe('send queue limit', () => {
     '"close" (default): the connection is dropped past the limit with ERR_WS_BACKPRESSURE',
     T,
     async (t) => {
-      const env = new TestEnv(t);
+      const env = new Scope(t);
       const { wss, url } = await env.server({ sendQueueLimit: 256 * KiB });
       const connection = nextEmit<[WebSocket]>(wss, 'connection');
       const client = await env.open(url, [], { perMessageDeflate: false });
@@ -88,7 +89,7 @@ describe('send queue limit', () => {
     'sendAsync() resolves once the message left, and rejects after the connection ended',
     T,
     async (t) => {
-      const env = new TestEnv(t);
+      const env = new Scope(t);
       const { wss, url } = await env.server();
       const connection = nextEmit<[WebSocket]>(wss, 'connection');
       const client = await env.open(url);
@@ -114,7 +115,7 @@ describe('send queue limit', () => {
 
 describe('timeouts', () => {
   it('idleTimeout closes a connection without traffic with 1001 "idle timeout"', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { url } = await env.server({ idleTimeout: 200 });
     const client = await env.open(url);
     const close = await nextEvent(client, 'close', WAIT_MS);
@@ -127,7 +128,7 @@ describe('timeouts', () => {
     'a late authenticate hook: the client gets 503 and the server reports the hook',
     T,
     async (t) => {
-      const env = new TestEnv(t);
+      const env = new Scope(t);
       const { wss, url } = await env.server({
         authenticateTimeout: 200,
         authenticate: () => new Promise<boolean>(() => {}),
@@ -144,7 +145,7 @@ describe('timeouts', () => {
   );
 
   it('handshakeTimeout also bounds handleUpgrade on an attached server', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { createServer } = await import('node:http');
     const http = createServer();
     env.defer(() => new Promise((resolve) => http.close(resolve)));

@@ -10,7 +10,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { type WebSocket, WebSocketServer, type WebSocketServerOptions } from '../../src/index.js';
-import { closeNetServer, closeServer, nextEmit, nextEvent, TestEnv } from './helpers.js';
+import { closeNetServer } from '../support/raw-peers.js';
+import { closeServer, Scope } from '../support/scope.js';
+import { nextEmit, nextEvent } from '../support/waits.js';
 
 const T = { timeout: 10_000 };
 
@@ -41,7 +43,7 @@ function tunnel(socket: Socket): Duplex {
 }
 
 /** An HTTP server whose upgrades go through {@link tunnel} to a noServer WebSocketServer. */
-async function tunnelled(env: TestEnv, options: WebSocketServerOptions<'nodebuffer'> = {}) {
+async function tunnelled(env: Scope, options: WebSocketServerOptions<'nodebuffer'> = {}) {
   const wss = new WebSocketServer({ noServer: true, ...options });
   env.defer(() => closeServer(wss));
   const sockets = new Set<Socket>();
@@ -70,7 +72,7 @@ async function tunnelled(env: TestEnv, options: WebSocketServerOptions<'nodebuff
 
 describe('handleUpgrade with a Duplex that is not a net.Socket', () => {
   it('opens, carries text and binary both ways, and closes cleanly', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { wss, url } = await tunnelled(env);
     const accepted = nextEmit<[WebSocket<'nodebuffer'>]>(wss, 'connection');
     const client = await env.open(url, [], { binaryType: 'arraybuffer' });
@@ -97,7 +99,7 @@ describe('handleUpgrade with a Duplex that is not a net.Socket', () => {
   });
 
   it('refuses idleTimeout, which needs a net.Socket, with a TypeError', T, async (t) => {
-    const env = new TestEnv(t);
+    const env = new Scope(t);
     const { url, thrown } = await tunnelled(env, { idleTimeout: 1000 });
     const client = env.client(url);
     const closed = await nextEvent(client, 'close');

@@ -1,11 +1,11 @@
 /**
- * Test helpers for the sans-I/O engine: the shipped platforms, a recording sink, a raw frame builder
- * that can produce any (also malformed) frame, and a frame decoder for what the engine wrote.
+ * Test helpers for the sans-I/O engine: the shipped platforms, a recording sink, frames as the
+ * peer of an engine sends them, feeding in pieces, and arbitraries. The frame codec is
+ * test/support/frames.ts and the failure assertion test/support/assert-failed.ts.
  */
-import assert from 'node:assert/strict';
-import { Buffer, isUtf8 } from 'node:buffer';
+import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
-import { ProtocolError } from '../../src/errors.js';
+import type { ProtocolError } from '../../src/errors.js';
 import { nodePlatform } from '../../src/node/node-platform.js';
 import {
   type Platform,
@@ -14,13 +14,7 @@ import {
   type Role,
   WebSocketProtocol,
 } from '../../src/protocol/index.js';
-import {
-  type DecodedFrame,
-  decodeFrames,
-  type FrameSpec,
-  frame,
-  parseCloseBody,
-} from '../support/frames.js';
+import { type DecodedFrame, decodeFrames, type FrameSpec, frame } from '../support/frames.js';
 
 /** Both platforms, for suites that must hold on each. */
 export const platforms: ReadonlyArray<readonly [string, Platform]> = [
@@ -148,40 +142,6 @@ export function feedCut(ws: WebSocketProtocol, bytes: Uint8Array, cuts: readonly
 /** Feeds `bytes` one byte at a time. */
 export function feedBytewise(ws: WebSocketProtocol, bytes: Uint8Array): void {
   for (let i = 0; i < bytes.length; i++) ws.receive(Uint8Array.of(bytes[i]!));
-}
-
-const ERROR_CODES: Record<number, string> = {
-  1002: 'ERR_WS_PROTOCOL',
-  1007: 'ERR_WS_INVALID_UTF8',
-  1009: 'ERR_WS_MESSAGE_TOO_BIG',
-};
-
-/**
- * Asserts the engine failed the connection with `closeCode`: exactly one onError with that
- * closeCode (a ProtocolError with the matching error code), it is the last event, and the last
- * (and only) close frame written carries the same code, masked iff the engine is a client.
- */
-export function assertFailed({ ws, sink }: Engine, closeCode: number): void {
-  assert.equal(
-    sink.errors.length,
-    1,
-    `expected one error, got events ${JSON.stringify(sink.events)}`,
-  );
-  const error = sink.errors[0]!;
-  assert.ok(error instanceof ProtocolError);
-  assert.equal(error.closeCode, closeCode, `error was: ${error.message}`);
-  assert.equal(error.code, ERROR_CODES[closeCode]);
-  assert.deepEqual(sink.events.at(-1), { type: 'error', closeCode, code: ERROR_CODES[closeCode] });
-  const closes = sink.frames().filter((f) => f.opcode === Op.Close);
-  assert.equal(closes.length, 1, 'exactly one close frame written');
-  const last = sink.frames().at(-1)!;
-  assert.equal(last.opcode, Op.Close, 'the close frame is the last thing written');
-  assert.equal(last.masked, ws.role === 'client');
-  assert.equal(parseCloseBody(last.payload).code, closeCode);
-  assert.ok(isUtf8(last.payload.subarray(2)));
-  assert.equal(ws.failed, true);
-  assert.equal(ws.done, true);
-  assert.equal(ws.closeSent, true);
 }
 
 /** Messages only, from a list of events. */

@@ -4,8 +4,9 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { isUtf8Portable, type Role, Utf8Validator } from '../../src/protocol/index.js';
+import { assertFailed } from '../support/assert-failed.js';
 import { closeBody } from '../support/frames.js';
-import { assertFailed, createEngine, Op, peerFrame, platforms, unicodeString } from './helpers.js';
+import { createEngine, Op, peerFrame, platforms, unicodeString } from './helpers.js';
 
 const roles: Role[] = ['server', 'client'];
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -18,15 +18,9 @@ import {
   WebSocket,
   type WebSocketEvent,
 } from '../../src/index.js';
-import {
-  EventLog,
-  finalClose,
-  nextEmit,
-  nextEvent,
-  rawWebSocketClient,
-  Scope,
-  Signal,
-} from './helpers.js';
+import { Scope } from '../support/scope.js';
+import { nextEmit, nextEvent } from '../support/waits.js';
+import { EventLog, finalClose, rawWebSocketClient, Signal } from './helpers.js';
 
 const T = { timeout: 15_000 };
 

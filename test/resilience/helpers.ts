@@ -1,14 +1,13 @@
 /**
  * Helpers for the resilience tests (reconnect, heartbeat, proxy, redirects, streams, error
- * mapping): servers on 127.0.0.1 that are always closed, bounded waits for events, raw TCP
- * peers, a throw-away TLS certificate made with the openssl CLI, and environment snapshots.
+ * mapping): waits for matching events, typed-error assertions, a raw WebSocket client that never
+ * answers, a throw-away TLS certificate, and environment snapshots. Servers and scopes are in
+ * test/support/scope.ts.
  */
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { createHash, randomBytes } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import type { TestContext } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import {
   type BinaryType,
   type CloseEvent,
@@ -17,33 +16,17 @@ import {
   type WebSocketErrorCode,
   type WebSocketEvent,
   type WebSocketEventTarget,
-  WebSocketServer,
-  type WebSocketServerOptions,
+  type WebSocketOptions,
+  type WebSocketServer,
 } from '../../src/index.js';
-import { nextEvent } from '../node/helpers.js';
+import { decodeFrame } from '../support/frames.js';
+import { acceptFor } from '../support/raw-peers.js';
+import type { Scope } from '../support/scope.js';
 import { WAIT_MS } from '../support/timeouts.js';
 import { selfSignedCertificate } from '../support/tls.js';
-
-export { nextEvent };
+import { nextEmit, within } from '../support/waits.js';
 
 // -- waiting -------------------------------------------------------------------------------------
-
-/** Rejects when `promise` has not settled within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
 
 /** The first `type` event for which `accept` returns true, bounded by `ms`. */
 export function eventWhere<E extends WebSocketEvent>(
@@ -70,25 +53,6 @@ export function eventWhere<E extends WebSocketEvent>(
 /** The final close of a client: the `close` event after which the socket stays CLOSED. */
 export function finalClose(ws: WebSocket, ms = WAIT_MS): Promise<CloseEvent> {
   return eventWhere<CloseEvent>(ws, 'close', () => ws.readyState === WebSocket.CLOSED, ms);
-}
-
-/** The arguments of the next `event` of an EventEmitter, bounded by `ms`. */
-export function nextEmit<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
-  event: string,
-  ms = WAIT_MS,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const listener = (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args as T);
-    };
-    const timer = setTimeout(() => {
-      emitter.removeListener(event, listener);
-      reject(new Error(`timed out after ${ms} ms waiting for "${event}"`));
-    }, ms);
-    emitter.once(event, listener);
-  });
 }
 
 /** A promise with its resolve function outside, for "wait until this happened" flags. */
@@ -173,121 +137,6 @@ export async function rejection(promise: Promise<unknown>, ms = WAIT_MS): Promis
   assert.fail('expected the promise to reject');
 }
 
-// -- servers -------------------------------------------------------------------------------------
-
-export interface Listening {
-  wss: WebSocketServer<BinaryType>;
-  port: number;
-  /** `ws://127.0.0.1:<port>` (or `wss:` with TLS), without a path. */
-  url: string;
-}
-
-export type ServerOptions = Omit<WebSocketServerOptions, 'port' | 'host' | 'server' | 'noServer'>;
-
-/** Starts a standalone WebSocketServer on 127.0.0.1 (`port` 0 picks a free one). */
-export async function listen(options: ServerOptions = {}, port = 0): Promise<Listening> {
-  const wss = new WebSocketServer({ ...options, port, host: '127.0.0.1' });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not listen')), WAIT_MS);
-    wss.once('listening', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    wss.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-  const bound = (wss.address() as AddressInfo).port;
-  return { wss, port: bound, url: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${bound}` };
-}
-
-/** Closes a WebSocketServer and waits (bounded) for its `close` event. */
-export function closeServer(wss: WebSocketServer<BinaryType>, ms = WAIT_MS): Promise<void> {
-  return within(
-    new Promise<void>((resolve) => wss.close(() => resolve())),
-    ms,
-    'closing a WebSocketServer',
-  );
-}
-
-/** Kills a server the hard way: every accepted socket is destroyed, then the server closes. */
-export async function killServer(wss: WebSocketServer<BinaryType>): Promise<void> {
-  for (const client of wss.clients) client.terminate();
-  await closeServer(wss);
-}
-
-/** Closes a net server after destroying `sockets`. */
-export function closeNet(server: Server, sockets: Iterable<Socket> = []): Promise<void> {
-  for (const socket of sockets) socket.destroy();
-  return new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-  });
-}
-
-/** Listens with a net server on 127.0.0.1:`port` and returns the bound port. */
-export async function listenNet(server: Server, port = 0): Promise<number> {
-  server.listen(port, '127.0.0.1');
-  await nextEmit(server, 'listening');
-  return (server.address() as AddressInfo).port;
-}
-
-/** Test-scoped cleanups: run in reverse order when the test ends, pass or fail. */
-export class Scope {
-  readonly #steps: Array<() => unknown> = [];
-
-  constructor(t: TestContext) {
-    t.after(async () => {
-      for (const step of this.#steps.reverse()) {
-        try {
-          await step();
-        } catch {
-          // Each step is independent; cleanup must not hide the test's own outcome.
-        }
-      }
-    });
-  }
-
-  defer(step: () => unknown): void {
-    this.#steps.push(step);
-  }
-
-  /** A WebSocketServer closed (clients terminated) at the end of the test. */
-  async server(options: ServerOptions = {}, port = 0): Promise<Listening> {
-    const started = await listen(options, port);
-    this.defer(() => killServer(started.wss));
-    return started;
-  }
-
-  /** A client terminated at the end of the test unless already closed. */
-  track(ws: WebSocket): WebSocket {
-    this.defer(() => {
-      if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
-    });
-    return ws;
-  }
-
-  /** A net server with all its connections destroyed and closed at the end of the test. */
-  async net(
-    handler: (socket: Socket) => void,
-    port = 0,
-  ): Promise<{ server: Server; port: number }> {
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-      handler(socket);
-    });
-    this.defer(() => closeNet(server, sockets));
-    return { server, port: await listenNet(server, port) };
-  }
-}
-
 // -- raw HTTP / WebSocket bytes ------------------------------------------------------------------
 
 /** Reads from `socket` until the end of an HTTP head; resolves with the head and what followed. */
@@ -336,10 +185,6 @@ export function parseHead(head: string): Record<string, string> {
   return headers;
 }
 
-export function acceptFor(key: string): string {
-  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-}
-
 /**
  * A raw TCP client that completed the opening handshake with the server on `port`; it never
  * answers anything. `frames` lists the opcodes of the frames it received.
@@ -362,27 +207,13 @@ export async function rawWebSocketClient(
   const headers = parseHead(head);
   assert.match(headers[':line'] ?? '', /^HTTP\/1\.1 101 /);
   assert.equal(headers['sec-websocket-accept'], acceptFor(key));
-  // Frames from the server are unmasked; record their opcodes (lengths up to 125 suffice for
-  // control frames, longer ones are skipped by their 16/64-bit length).
+  // What the server sends after its 101: only the opcodes of whole frames are recorded.
   const opcodes: number[] = [];
   let pending = rest;
   const parse = () => {
-    while (pending.length >= 2) {
-      const first = pending[0]!;
-      let length = pending[1]! & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (pending.length < 4) return;
-        length = pending.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (pending.length < 10) return;
-        length = Number(pending.readBigUInt64BE(2));
-        offset = 10;
-      }
-      if (pending.length < offset + length) return;
-      opcodes.push(first & 0x0f);
-      pending = pending.subarray(offset + length);
+    for (let next = decodeFrame(pending); next; next = decodeFrame(pending)) {
+      opcodes.push(next.frame.opcode);
+      pending = pending.subarray(next.size);
     }
   };
   parse();
@@ -426,4 +257,36 @@ export function clearEnv(names: readonly string[]): () => void {
       else process.env[name] = value;
     }
   };
+}
+
+// -- reconnecting clients ------------------------------------------------------------------------
+
+/** How many connections a server accepted so far. */
+export interface AcceptCount {
+  readonly count: number;
+}
+
+/**
+ * Counts the connections `wss` accepts; `onConnection` gets each peer with its number (from 1),
+ * to close it or answer it as the test needs.
+ */
+export function countConnections(
+  wss: WebSocketServer<BinaryType>,
+  onConnection: (peer: WebSocket, n: number) => void = () => {},
+): AcceptCount {
+  const accepted = { count: 0 };
+  wss.on('connection', (peer: WebSocket) => {
+    accepted.count++;
+    onConnection(peer, accepted.count);
+  });
+  return accepted;
+}
+
+/** A client of `url` with `reconnect` options, terminated at the end of the test. */
+export function reconnecting(
+  scope: Scope,
+  url: string,
+  reconnect: NonNullable<WebSocketOptions['reconnect']>,
+): WebSocket {
+  return scope.track(new WebSocket(url, undefined, { reconnect }));
 }

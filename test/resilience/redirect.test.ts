@@ -16,16 +16,15 @@ import {
   type WebSocketOptions,
   WebSocketServer,
 } from '../../src/index.js';
+import { closeNetServer } from '../support/raw-peers.js';
+import { listenNet, Scope } from '../support/scope.js';
+import { nextEvent } from '../support/waits.js';
 import {
   assertWsError,
-  closeNet,
   finalClose,
-  listenNet,
-  nextEvent,
   parseHead,
   readHead,
   rejection,
-  Scope,
   tlsMaterial,
 } from './helpers.js';
 
@@ -85,7 +84,7 @@ async function redirector(
     );
   };
   const server = tls ? createTlsServer(tlsMaterial(), handle) : createNetServer(handle);
-  scope.defer(() => closeNet(server, sockets));
+  scope.defer(() => closeNetServer(server, sockets));
   return { port: await listenNet(server), seen };
 }
 

@@ -95,53 +95,63 @@ export interface DecodedFrame {
   wirePayload: Buffer;
 }
 
+/**
+ * The size of the frame `bytes` starts with, read from its header alone; -1 while the header is
+ * incomplete.
+ */
+export function frameSize(bytes: Uint8Array): number {
+  if (bytes.length < 2) return -1;
+  const len7 = bytes[1]! & 0x7f;
+  const mask = bytes[1]! & 0x80 ? 4 : 0;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (len7 < 126) return 2 + mask + len7;
+  if (len7 === 126) return bytes.length < 4 ? -1 : 4 + mask + view.getUint16(2);
+  return bytes.length < 10 ? -1 : 10 + mask + Number(view.getBigUint64(2));
+}
+
+/** Decodes the first frame of `bytes` and its size; null while that frame is incomplete. */
+export function decodeFrame(bytes: Uint8Array): { frame: DecodedFrame; size: number } | null {
+  const size = frameSize(bytes);
+  if (size < 0 || bytes.length < size) return null;
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, size);
+  const b0 = data[0]!;
+  const b1 = data[1]!;
+  const len7 = b1 & 0x7f;
+  const lengthBits: 7 | 16 | 64 = len7 === 126 ? 16 : len7 === 127 ? 64 : 7;
+  let o = lengthBits === 7 ? 2 : lengthBits === 16 ? 4 : 10;
+  const masked = (b1 & 0x80) !== 0;
+  let maskKey: Buffer | null = null;
+  if (masked) {
+    maskKey = Buffer.from(data.subarray(o, o + 4));
+    o += 4;
+  }
+  const wirePayload = Buffer.from(data.subarray(o, size));
+  const payload = Buffer.from(wirePayload);
+  if (maskKey) for (let i = 0; i < payload.length; i++) payload[i]! ^= maskKey[i & 3]!;
+  const frame: DecodedFrame = {
+    fin: (b0 & 0x80) !== 0,
+    rsv1: (b0 & 0x40) !== 0,
+    rsv2: (b0 & 0x20) !== 0,
+    rsv3: (b0 & 0x10) !== 0,
+    opcode: b0 & 0x0f,
+    masked,
+    maskKey,
+    lengthBits,
+    payload,
+    wirePayload,
+  };
+  return { frame, size };
+}
+
 /** Decodes a complete sequence of frames; throws on trailing partial bytes. */
 export function decodeFrames(bytes: Uint8Array): DecodedFrame[] {
-  const data = Buffer.from(bytes);
   const frames: DecodedFrame[] = [];
-  let o = 0;
-  while (o < data.length) {
-    assert.ok(data.length - o >= 2, 'truncated frame header');
-    const b0 = data[o]!;
-    const b1 = data[o + 1]!;
-    o += 2;
-    const len7 = b1 & 0x7f;
-    let length: number;
-    let lengthBits: 7 | 16 | 64 = 7;
-    if (len7 === 126) {
-      length = data.readUInt16BE(o);
-      o += 2;
-      lengthBits = 16;
-    } else if (len7 === 127) {
-      length = Number(data.readBigUInt64BE(o));
-      o += 8;
-      lengthBits = 64;
-    } else {
-      length = len7;
-    }
-    const masked = (b1 & 0x80) !== 0;
-    let maskKey: Buffer | null = null;
-    if (masked) {
-      maskKey = Buffer.from(data.subarray(o, o + 4));
-      o += 4;
-    }
-    assert.ok(data.length - o >= length, 'truncated frame payload');
-    const wirePayload = Buffer.from(data.subarray(o, o + length));
-    o += length;
-    const payload = Buffer.from(wirePayload);
-    if (maskKey) for (let i = 0; i < payload.length; i++) payload[i]! ^= maskKey[i & 3]!;
-    frames.push({
-      fin: (b0 & 0x80) !== 0,
-      rsv1: (b0 & 0x40) !== 0,
-      rsv2: (b0 & 0x20) !== 0,
-      rsv3: (b0 & 0x10) !== 0,
-      opcode: b0 & 0x0f,
-      masked,
-      maskKey,
-      lengthBits,
-      payload,
-      wirePayload,
-    });
+  let rest = bytes;
+  while (rest.length > 0) {
+    const decoded = decodeFrame(rest);
+    assert.ok(decoded, `truncated frame: ${rest.length} trailing bytes are not a whole frame`);
+    frames.push(decoded.frame);
+    rest = rest.subarray(decoded.size);
   }
   return frames;
 }
