@@ -1,7 +1,9 @@
 /**
  * `wskit connect --reconnect -x ... --wait N` against a server that accepts and then drops
- * every connection: each run ends within a second of its wait (counted from the message's
- * send, as its log line stamps it), never before it.
+ * every connection: each run ends soon after its wait (counted from the message's send, as its
+ * log line stamps it), never before it. "Soon" is a few seconds: a process's exit reaches this
+ * parent late on a loaded machine, while a wait that reconnections extended would not end at all
+ * (the server drops every connection, so reconnections never stop).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,6 +12,8 @@ import { Cleanup, Cli, startServer } from './helpers.js';
 const RUNS = 20;
 const WAIT_S = 1.5;
 const CONCURRENCY = 5;
+/** How late after --wait an exit may be seen: process start-up and exit under load. */
+const MARGIN_MS = 4000;
 
 /** Milliseconds since local midnight of `HH:MM:SS.mmm` (the CLI's time stamps). */
 function stampMs(stamp: string): number {
@@ -26,7 +30,7 @@ function dayMs(date: Date): number {
 }
 
 describe('wskit connect --reconnect --wait', () => {
-  it(`${RUNS} concurrent runs against a server that drops every connection all exit within 1 s of --wait`, {
+  it(`${RUNS} concurrent runs against a server that drops every connection all exit within ${MARGIN_MS / 1000} s of --wait`, {
     timeout: 90_000,
   }, async (t) => {
     const cleanup = new Cleanup();
@@ -87,8 +91,8 @@ describe('wskit connect --reconnect --wait', () => {
         waits.push(waited);
         assert.ok(waited >= WAIT_S * 1000, `${path}: exited ${waited} ms after sending`);
         assert.ok(
-          waited <= WAIT_S * 1000 + 1000,
-          `${path}: exited ${waited} ms after sending, over --wait ${WAIT_S} s by more than 1 s\n${cli.output}`,
+          waited <= WAIT_S * 1000 + MARGIN_MS,
+          `${path}: exited ${waited} ms after sending, over --wait ${WAIT_S} s by more than ${MARGIN_MS} ms\n${cli.output}`,
         );
       }
       t.diagnostic(`exit after the send: ${Math.min(...waits)}-${Math.max(...waits)} ms`);
