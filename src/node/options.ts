@@ -1,10 +1,13 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
-import { CloseCode } from '../protocol/close-codes.js';
 import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
-import type { BackoffPolicy } from '../web/backoff.js';
-import type { ReconnectOptions as PortableReconnectOptions } from '../web/reconnect.js';
+import {
+  type ReconnectOptions as PortableReconnectOptions,
+  type ResolvedReconnect as PortableResolvedReconnect,
+  RECONNECT_DEFAULTS,
+  resolveReconnect as resolvePortableReconnect,
+} from '../web/reconnect.js';
 import type { Broker } from './broker.js';
 import type { ClientHandshakeOptions, ClientTlsOptions } from './client-handshake.js';
 import { checkDeflateOptions, type PerMessageDeflateOptions } from './deflate/zlib-compressor.js';
@@ -195,15 +198,7 @@ export const DEFAULTS = Object.freeze({
   maxRedirects: 10,
   maxHeaders: 100,
   clientTracking: true,
-  reconnect: Object.freeze({
-    minDelay: 500,
-    maxDelay: 30_000,
-    factor: 2,
-    jitter: 0.5,
-    maxRetries: Number.POSITIVE_INFINITY,
-    queueLimit: 1000,
-    minUptime: 5000,
-  }),
+  reconnect: Object.freeze({ ...RECONNECT_DEFAULTS, minUptime: 5000 }),
 });
 
 /** A heartbeat with its timeout filled in. */
@@ -212,12 +207,8 @@ export interface ResolvedHeartbeat {
   timeout: number;
 }
 
-/** The retry policy of a reconnecting client, every field filled in. */
-export interface ResolvedReconnect extends BackoffPolicy {
-  maxRetries: number;
-  queueLimit: number;
-  /** Close codes after which no retry is made (1008 always among them). */
-  stopCodes: ReadonlySet<number>;
+/** The retry policy of a reconnecting Node client, every field filled in. */
+export interface ResolvedReconnect extends PortableResolvedReconnect {
   /** Milliseconds of uptime after which a loss counts attempts from 1 again. */
   minUptime: number;
 }
@@ -433,31 +424,10 @@ function resolveHeartbeat(option: HeartbeatOptions | undefined): ResolvedHeartbe
 function resolveReconnect(
   option: boolean | ReconnectOptions | undefined,
 ): ResolvedReconnect | null {
-  if (!option) return null;
-  const o = option === true ? {} : option;
-  const d = DEFAULTS.reconnect;
-  const r: ResolvedReconnect = {
-    minDelay: o.minDelay ?? d.minDelay,
-    maxDelay: o.maxDelay ?? d.maxDelay,
-    factor: o.factor ?? d.factor,
-    jitter: o.jitter ?? d.jitter,
-    maxRetries: o.maxRetries ?? d.maxRetries,
-    queueLimit: o.queueLimit ?? d.queueLimit,
-    stopCodes: new Set([CloseCode.PolicyViolation, ...(o.stopCodes ?? [])]),
-    minUptime: o.minUptime ?? d.minUptime,
-  };
-  if (
-    !(r.minDelay >= 0) ||
-    !(r.maxDelay >= r.minDelay) ||
-    !(r.factor >= 1) ||
-    !(r.jitter >= 0 && r.jitter <= 1)
-  ) {
-    throw new TypeError(
-      'reconnect: need 0 <= minDelay <= maxDelay, factor >= 1 and 0 <= jitter <= 1',
-    );
-  }
-  if (!(r.maxRetries >= 0) || !(r.queueLimit >= 0) || !(r.minUptime >= 0)) {
-    throw new TypeError('reconnect: maxRetries, queueLimit and minUptime must be numbers >= 0');
-  }
-  return r;
+  const portable = resolvePortableReconnect(option);
+  if (portable === null) return null;
+  const minUptime =
+    (typeof option === 'object' ? option.minUptime : undefined) ?? DEFAULTS.reconnect.minUptime;
+  if (!(minUptime >= 0)) throw new TypeError('reconnect: minUptime must be a number >= 0');
+  return { ...portable, minUptime };
 }

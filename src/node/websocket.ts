@@ -1,24 +1,17 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { ConnectionError, WebSocketError } from '../errors.js';
-import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
-import { checkCloseReason } from '../protocol/close-lifecycle.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
-import {
-  CloseEvent,
-  ErrorEvent,
-  type Listener,
-  type ListenerOptions,
-  MessageEvent,
-  WebSocketEvent,
-  WebSocketEventTarget,
-} from '../web/events.js';
-import { decodeJson, encodeJson } from '../web/json.js';
+import { type ErrorEvent, MessageEvent, WebSocketEvent } from '../web/events.js';
+import { decodeJson } from '../web/json.js';
 import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
+import { invalidState, type SocketEventMap, WebSocketBase } from '../web/websocket-base.js';
 import { whenOpen } from '../web/when-open.js';
 import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
 import { buildRequest, clientHandshake } from './client-handshake.js';
+import { closeArguments } from './close-arguments.js';
 import { Connection, type ConnectionEvents, ReadPause } from './connection.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { nodePlatform } from './node-platform.js';
@@ -30,7 +23,7 @@ import {
   resolveProtocols,
   type WebSocketOptions,
 } from './options.js';
-import { Reconnect, ReconnectEvent } from './reconnect.js';
+import { NodeReconnect } from './reconnect.js';
 import type { Topics } from './topics.js';
 
 export type { WebSocketData } from './bytes.js';
@@ -72,18 +65,19 @@ const CLOSED = 3;
 const SERVER_SIDE = 1;
 /** `close()` may send any code valid on the wire: server-side sockets, or the option. */
 const ANY_VALID_CLOSE_CODE = 2;
-/** The application called `close()` (no reconnection after it). */
-const USER_CLOSED = 4;
 
 /** Marks a constructor call made by {@link acceptWebSocket} (never visible to users). */
 class Accepted {
   constructor(readonly init: AcceptedSocketInit) {}
 }
 
-type Handler<E> = ((this: WebSocket, event: E) => unknown) | null;
-
-function invalidState(message: string): DOMException {
-  return new DOMException(message, 'InvalidStateError');
+/** The events of a Node `WebSocket`, by type: those of every runtime, and `ping` and `pong`. */
+export interface WebSocketEventMap extends SocketEventMap {
+  error: ErrorEvent<WebSocketError>;
+  /** A ping arrived (it has been answered). */
+  ping: MessageEvent<Buffer>;
+  /** A pong arrived. */
+  pong: MessageEvent<Buffer>;
 }
 
 /**
@@ -95,18 +89,6 @@ function flatCopy(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 
-/** WebIDL `[Clamp] unsigned short`. */
-function clampUnsignedShort(value: unknown): number {
-  const n = Number(value);
-  if (Number.isNaN(n)) return 0;
-  const clamped = Math.min(Math.max(n, 0), 65535);
-  const floor = Math.floor(clamped);
-  const diff = clamped - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
 /**
  * The WHATWG `WebSocket` for Node: the interface of browsers, Deno, Bun and Node 22, running on
  * wskit's RFC 6455 engine, with an options bag for what a server-side runtime needs. Sockets a
@@ -116,16 +98,7 @@ function clampUnsignedShort(value: unknown): number {
  * close it goes back to CONNECTING, fires `reconnecting` before each attempt and `open` on each
  * success, and `send()` queues messages (in order, bounded) while disconnected.
  */
-export class WebSocket extends WebSocketEventTarget {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
-  declare readonly CONNECTING: 0;
-  declare readonly OPEN: 1;
-  declare readonly CLOSING: 2;
-  declare readonly CLOSED: 3;
-
+export class WebSocket extends WebSocketBase<WebSocketEventMap> {
   /** Delivers a connection's reports to this object's private state (no closure per call). */
   static readonly #Events = class implements ConnectionEvents {
     constructor(readonly ws: WebSocket) {}
@@ -146,7 +119,7 @@ export class WebSocket extends WebSocketEventTarget {
       if (this.ws.#readyState === OPEN) this.ws.#readyState = CLOSING;
     }
     onError(error: WebSocketError): void {
-      this.ws.#fireError(error);
+      this.ws.fireError(error);
     }
     onClosed(code: number, reason: string, wasClean: boolean): void {
       this.ws.#onConnectionClosed(code, reason, wasClean);
@@ -160,19 +133,18 @@ export class WebSocket extends WebSocketEventTarget {
   #binaryType: BinaryType;
   #origin: string;
   #bufferedAfterClose = 0;
-  /** SERVER_SIDE, ANY_VALID_CLOSE_CODE and USER_CLOSED bits, in one field (idle memory). */
+  /** SERVER_SIDE and ANY_VALID_CLOSE_CODE bits, in one field (idle memory). */
   #flags = 0;
   #onClosed: ((ws: WebSocket) => void) | null = null;
 
   // Client connection settings, kept for reconnection.
   #target: ConnectTarget | null = null;
   #options: ResolvedClientOptions | null = null;
-  #reconnect: Reconnect | null = null;
+  #reconnect: NodeReconnect | null = null;
 
   // The current connection.
   #connection: Connection | null = null;
   #abortHandshake: ((reason: WebSocketError) => void) | null = null;
-  #lastError: WebSocketError | undefined;
   /** This object's side of its connections, shared by all of them. */
   readonly #events: ConnectionEvents = new WebSocket.#Events(this);
 
@@ -206,7 +178,7 @@ export class WebSocket extends WebSocketEventTarget {
     const resolved = resolveClientOptions(options, list);
     this.#binaryType = resolved.binaryType;
     if (options.anyValidCloseCode === true) this.#flags = ANY_VALID_CLOSE_CODE;
-    this.#reconnect = resolved.reconnect ? new Reconnect(resolved.reconnect) : null;
+    this.#reconnect = resolved.reconnect ? new NodeReconnect(resolved.reconnect) : null;
     this.#options = resolved;
     this.#target = target;
     // Invalid headers or extension settings are the caller's mistake: report them now.
@@ -269,75 +241,6 @@ export class WebSocket extends WebSocketEventTarget {
       this.#binaryType = value;
   }
 
-  get onopen(): Handler<WebSocketEvent> {
-    return this.getHandler('open');
-  }
-  set onopen(fn: Handler<WebSocketEvent>) {
-    this.setHandler('open', fn);
-  }
-  get onmessage(): Handler<MessageEvent> {
-    return this.getHandler('message');
-  }
-  set onmessage(fn: Handler<MessageEvent>) {
-    this.setHandler('message', fn);
-  }
-  get onerror(): Handler<ErrorEvent<WebSocketError>> {
-    return this.getHandler('error');
-  }
-  set onerror(fn: Handler<ErrorEvent<WebSocketError>>) {
-    this.setHandler('error', fn);
-  }
-  get onclose(): Handler<CloseEvent> {
-    return this.getHandler('close');
-  }
-  set onclose(fn: Handler<CloseEvent>) {
-    this.setHandler('close', fn);
-  }
-
-  /** Listens for `open`, `message`, `error`, `close`, `ping`, `pong` or `reconnecting`. */
-  override addEventListener(
-    type: 'message',
-    listener: Listener<MessageEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'close',
-    listener: Listener<CloseEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'error',
-    listener: Listener<ErrorEvent<WebSocketError>> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'open',
-    listener: Listener<WebSocketEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'ping' | 'pong',
-    listener: Listener<MessageEvent<Buffer>> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'reconnecting',
-    listener: Listener<ReconnectEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<WebSocketEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<never> | null,
-    options?: boolean | ListenerOptions,
-  ): void {
-    super.addEventListener(type, listener, options);
-  }
-
   /**
    * Sends a message: a string as text; an `ArrayBuffer`, a typed array, a `DataView` or a `Blob`
    * as binary. Throws `InvalidStateError` while connecting (with `reconnect`, the message is
@@ -348,7 +251,7 @@ export class WebSocket extends WebSocketEventTarget {
     if (this.#readyState === CONNECTING) {
       const reconnect = this.#reconnect;
       if (!reconnect) throw invalidState('send() was called before the connection opened');
-      reconnect.queue(data);
+      reconnect.queue(data, byteSize(data));
       return;
     }
     const connection = this.#connection;
@@ -366,30 +269,12 @@ export class WebSocket extends WebSocketEventTarget {
    * code is sent with 1000. Stops reconnection.
    */
   close(code?: number, reason?: string): void {
-    let wireCode: number | undefined;
-    if (code !== undefined) {
-      wireCode = clampUnsignedShort(code);
-      // Server-side sockets may also send the codes servers need (1001, 1008, 1011, ...).
-      const allowed =
-        (this.#flags & ANY_VALID_CLOSE_CODE) !== 0
-          ? isValidWireCloseCode(wireCode)
-          : wireCode === 1000 || (wireCode >= 3000 && wireCode <= 4999);
-      if (!allowed) {
-        throw new DOMException(
-          `close code ${wireCode} is not allowed: use 1000 or 3000-4999`,
-          'InvalidAccessError',
-        );
-      }
-    }
-    const text = reason === undefined ? '' : toUSVString(String(reason));
-    try {
-      checkCloseReason(text, Buffer.byteLength);
-    } catch (error) {
-      throw new DOMException((error as RangeError).message, 'SyntaxError');
-    }
-    // WHATWG: a reason without a code is sent with 1000.
-    if (wireCode === undefined && text !== '') wireCode = CloseCode.Normal;
-    this.#flags |= USER_CLOSED;
+    const [wireCode, text] = closeArguments(
+      code,
+      reason,
+      (this.#flags & ANY_VALID_CLOSE_CODE) !== 0,
+    );
+    this.#reconnect?.stop();
     this.#close(wireCode, text);
   }
 
@@ -445,7 +330,7 @@ export class WebSocket extends WebSocketEventTarget {
 
   /** Destroys the connection at once, without a closing handshake (Node extension); close is 1006. */
   terminate(): void {
-    this.#flags |= USER_CLOSED;
+    this.#reconnect?.stop();
     if (this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
       this.#close(undefined, '');
@@ -462,14 +347,6 @@ export class WebSocket extends WebSocketEventTarget {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
     return messageIterator(this, { pause: () => this.pause(), resume: () => this.resume() });
-  }
-
-  /**
-   * Sends `value` as a JSON text message. Throws `ERR_WS_INVALID_ARGUMENT` for a value JSON
-   * cannot carry (undefined, a function, a BigInt, a cycle).
-   */
-  sendJSON(value: unknown): void {
-    this.send(encodeJson(value));
   }
 
   /**
@@ -524,14 +401,9 @@ export class WebSocket extends WebSocketEventTarget {
       if (this.#abortHandshake === null) {
         // Between reconnection attempts (a retry is scheduled, or about to be): stop here. The
         // final close comes in a later task, so it is not nested in the event that led here.
-        this.#reconnect?.cancel();
-        this.#flags |= USER_CLOSED;
+        this.#reconnect?.stop();
         this.#readyState = CLOSING;
-        setImmediate(() => {
-          this.#readyState = CLOSED;
-          this.#dropPending();
-          this.#fireClose(CloseCode.Abnormal, '', false);
-        });
+        setImmediate(() => this.#closedForGood(CloseCode.Abnormal, '', false));
         return;
       }
       // WHATWG: closing before the connection is established fails the connection.
@@ -590,32 +462,15 @@ export class WebSocket extends WebSocketEventTarget {
   }
 
   #connectFailed(error: WebSocketError): void {
-    const retry = this.#readyState === CONNECTING && this.#shouldRetry(undefined);
+    const retry = this.#readyState === CONNECTING && this.#reconnect?.allows(undefined) === true;
     if (!retry) this.#readyState = CLOSED;
-    this.#fireError(error);
-    if (retry && this.#readyState === CONNECTING) {
-      this.#scheduleRetry(error);
-      return;
-    }
-    this.#readyState = CLOSED;
-    this.#dropPending();
-    this.#fireClose(CloseCode.Abnormal, '', false);
+    this.fireError(error);
+    if (retry && this.#readyState === CONNECTING) this.#retry(error);
+    else this.#closedForGood(CloseCode.Abnormal, '', false);
   }
 
-  #shouldRetry(code: number | undefined): boolean {
-    const reconnect = this.#reconnect;
-    return reconnect !== null && (this.#flags & USER_CLOSED) === 0 && reconnect.allows(code);
-  }
-
-  #scheduleRetry(error: WebSocketError | undefined): void {
-    const reconnect = this.#reconnect!;
-    const { attempt, delay } = reconnect.next();
-    this.#readyState = CONNECTING;
-    this.dispatchEvent(new ReconnectEvent('reconnecting', { attempt, delay, error }));
-    if (this.#readyState !== CONNECTING || (this.#flags & USER_CLOSED) !== 0) return;
-    reconnect.schedule(delay, () => {
-      if (this.#readyState === CONNECTING && (this.#flags & USER_CLOSED) === 0) this.#connect();
-    });
+  #retry(error: WebSocketError | undefined): void {
+    this.#reconnect!.retry(this, error, () => this.#connect());
   }
 
   /** The one path by which a socket becomes this object's open connection. */
@@ -626,7 +481,7 @@ export class WebSocket extends WebSocketEventTarget {
     settings: ConnectionSettings,
   ): void {
     this.#readyState = OPEN;
-    this.#lastError = undefined;
+    this.lastError = undefined;
     this.#connection = new Connection(socket, role, compressor, settings, this.#events);
   }
 
@@ -646,59 +501,36 @@ export class WebSocket extends WebSocketEventTarget {
 
   #onConnectionClosed(code: number, reason: string, wasClean: boolean): void {
     if (this.#readyState === CLOSED) return;
-    this.#reconnect?.lost();
-    const retry = (this.#flags & SERVER_SIDE) === 0 && this.#shouldRetry(code);
     this.#connection = null;
-    this.#readyState = retry ? CONNECTING : CLOSED;
-    if (!retry) {
-      // Messages that will never be sent are reported before the final close.
-      this.#dropPending();
+    const reconnect = this.#reconnect;
+    reconnect?.lost();
+    if (reconnect === null || !reconnect.allows(code)) {
       // The server that tracks this socket forgets it before anyone hears of the close.
-      this.#onClosed?.(this);
+      this.#closedForGood(code, reason, wasClean, this.#onClosed);
+      return;
     }
-    this.#fireClose(code, reason, wasClean);
-    if (retry && this.#readyState === CONNECTING && (this.#flags & USER_CLOSED) === 0)
-      this.#scheduleRetry(this.#lastError);
+    this.#readyState = CONNECTING;
+    this.fireClose(code, reason, wasClean);
+    if (this.#readyState === CONNECTING) this.#retry(this.lastError);
   }
 
-  #dropPending(): void {
-    const count = this.#reconnect?.takePending().length ?? 0;
-    if (count === 0) return;
-    this.#fireError(
-      new WebSocketError(
-        'ERR_WS_NOT_SENT',
-        `${count} message(s) queued while reconnecting were not sent: the connection closed for good`,
-      ),
-    );
+  /** No connection and no retry: CLOSED, then the lost queue's error, then the close event. */
+  #closedForGood(
+    code: number,
+    reason: string,
+    wasClean: boolean,
+    onClosed: ((ws: WebSocket) => void) | null = null,
+  ): void {
+    this.#readyState = CLOSED;
+    // Messages that will never be sent are reported before the final close.
+    const notSent = this.#reconnect?.dropPending();
+    if (notSent) this.fireError(notSent);
+    onClosed?.(this);
+    this.fireClose(code, reason, wasClean);
   }
-
-  #fireError(error: WebSocketError): void {
-    this.#lastError = error;
-    if (this.hasListeners('error'))
-      this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }));
-  }
-
-  #fireClose(code: number, reason: string, wasClean: boolean): void {
-    if (this.hasListeners('close'))
-      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
-  }
-}
-
-for (const [name, value] of [
-  ['CONNECTING', CONNECTING],
-  ['OPEN', OPEN],
-  ['CLOSING', CLOSING],
-  ['CLOSED', CLOSED],
-] as const) {
-  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
 
 /** @internal makes the `WebSocket` of a connection a server has accepted. */
 export function acceptWebSocket(init: AcceptedSocketInit): WebSocket {
   return new WebSocket(new Accepted(init) as unknown as string);
-}
-
-/** WebIDL USVString: lone surrogates become U+FFFD. */
-function toUSVString(text: string): string {
-  return Buffer.from(text).toString();
 }
