@@ -218,7 +218,6 @@ export class WebSocket extends WebSocketBase<SocketEventMap> {
       if (this.#native !== native) return;
       opened = true;
       this.#readyState = OPEN;
-      this.lastError = undefined;
       if (this.#heartbeatOptions) {
         this.#heartbeat = new Heartbeat(
           this.#heartbeatOptions,
@@ -297,8 +296,12 @@ export class WebSocket extends WebSocketBase<SocketEventMap> {
     this.#readyState = CONNECTING;
     // A lost open connection reports its close; a failed attempt only its error.
     if (opened) this.fireClose(code, reason, wasClean);
-    if (this.#readyState === CONNECTING)
-      reconnect.retry(this, this.lastError, () => this.#reopen());
+    if (this.#readyState === CONNECTING) reconnect.retry(this, () => this.#reopen());
+  }
+
+  protected override fireError(error: WebSocketError): void {
+    if (this.#reconnect) this.#reconnect.lastError = error;
+    super.fireError(error);
   }
 
   /** The next attempt: a new native socket, attached like the first. */

@@ -228,6 +228,43 @@ export interface ConnectionSettings {
   maxPendingControl: number;
 }
 
+const settingsCache = new Map<string, ConnectionSettings>();
+
+/**
+ * The connection part of `options`, as one object shared by every connection with the same
+ * values: a connection keeps it for its life, and a client's resolved options hold much more
+ * (headers, TLS, the handshake) that is not needed once open.
+ */
+export function connectionSettings(options: ConnectionSettings): ConnectionSettings {
+  const { maxPayload, closeTimeout, heartbeat, idleTimeout } = options;
+  const { sendQueueLimit, sendQueuePolicy, maxPendingControl } = options;
+  const key = [
+    maxPayload,
+    closeTimeout,
+    heartbeat?.interval,
+    heartbeat?.timeout,
+    idleTimeout,
+    sendQueueLimit,
+    sendQueuePolicy,
+    maxPendingControl,
+  ].join();
+  let settings = settingsCache.get(key);
+  if (settings === undefined) {
+    settings = Object.freeze({
+      maxPayload,
+      closeTimeout,
+      heartbeat,
+      idleTimeout,
+      sendQueueLimit,
+      sendQueuePolicy,
+      maxPendingControl,
+    });
+    // A bounded cache: a process with many different settings still gets correct ones.
+    if (settingsCache.size < 64) settingsCache.set(key, settings);
+  }
+  return settings;
+}
+
 /** Client options after defaults and validation. */
 export interface ResolvedClientOptions extends ConnectionSettings {
   binaryType: BinaryType;

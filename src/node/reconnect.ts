@@ -21,6 +21,7 @@ export class NodeReconnect extends Reconnect<WebSocketData> {
 
   /** A connection opened: its uptime decides, once lost, whether the count starts over. */
   override opened(): void {
+    this.lastError = undefined;
     this.#openedAt = performance.now();
   }
 

@@ -14,6 +14,7 @@ import { buildRejectResponse } from '../protocol/handshake/response.js';
 import { ServerHandshake } from '../protocol/handshake/server.js';
 import { Opcode } from '../protocol/opcodes.js';
 import { WebSocketProtocol } from '../protocol/websocket-protocol.js';
+import { flatCopy } from './bytes.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
@@ -24,7 +25,7 @@ import {
   type WebSocketServerOptions,
 } from './options.js';
 import { type PublishOptions, Topics, toTopicPayload } from './topics.js';
-import { acceptWebSocket, kConnection, kTopics, type WebSocket } from './websocket.js';
+import { type AcceptingServer, acceptWebSocket, kConnection, type WebSocket } from './websocket.js';
 
 export type { AuthenticateResult, WebSocketServerOptions } from './options.js';
 
@@ -64,6 +65,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
   /** Sockets still in their opening handshake, each with the timer that bounds it. */
   #handshakeTimers = new Map<Socket, NodeJS.Timeout>();
   readonly #topics: Topics;
+  /** What every accepted socket shares: the tracking callback and the topic index. */
+  readonly #accepting: AcceptingServer;
+  /** The URL of the last accepted socket: sockets of the same URL share the string. */
+  #lastUrl = '';
 
   constructor(options: WebSocketServerOptions, onListening?: () => void) {
     super();
@@ -78,6 +83,10 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
         else process.emitWarning(error.message, { code: (error as { code?: string }).code });
       },
     );
+    this.#accepting = {
+      onClosed: this.#settings.clientTracking ? this.#untrack : this.#topics.drop,
+      topics: this.#topics,
+    };
     if (options.noServer) return;
 
     let server: HttpServer;
@@ -229,9 +238,11 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
       socket.setNoDelay(true);
       socket.setTimeout(0);
       socket.write(handshake.dataToSend());
+      const url = `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`;
+      if (url !== this.#lastUrl) this.#lastUrl = flatCopy(url);
       const ws = acceptWebSocket({
         socket,
-        url: `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
+        url: this.#lastUrl,
         protocol: accepted.protocol,
         extensions: accepted.extensions,
         compressor: accepted.deflate
@@ -239,9 +250,8 @@ export class WebSocketServer extends EventEmitter<ServerEvents> {
           : null,
         binaryType: settings.binaryType,
         settings,
-        onClosed: settings.clientTracking ? this.#untrack : this.#topics.drop,
+        server: this.#accepting,
       });
-      ws[kTopics] = this.#topics;
       this.#topics.adopt(ws, accepted.deflate ?? null, deflateOptions?.threshold ?? 1024);
       if (settings.clientTracking) this.clients.add(ws);
       callback(ws, request);

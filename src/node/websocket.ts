@@ -1,4 +1,4 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { ConnectionError, WebSocketError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -9,15 +9,23 @@ import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
 import { invalidState, type SocketEventMap, WebSocketBase } from '../web/websocket-base.js';
 import { whenOpen } from '../web/when-open.js';
-import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
+import {
+  byteSize,
+  flatCopy,
+  toArrayBuffer,
+  toBuffer,
+  toBytes,
+  type WebSocketData,
+} from './bytes.js';
 import { buildRequest, clientHandshake } from './client-handshake.js';
 import { closeArguments } from './close-arguments.js';
-import { Connection, type ConnectionEvents, ReadPause } from './connection.js';
+import { Connection, ReadPause } from './connection.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { nodePlatform } from './node-platform.js';
 import {
   type BinaryType,
   type ConnectionSettings,
+  connectionSettings,
   type ResolvedClientOptions,
   resolveClientOptions,
   resolveProtocols,
@@ -44,14 +52,12 @@ export interface AcceptedSocketInit {
   binaryType: BinaryType;
   compressor: MessageCompressor | null;
   settings: ConnectionSettings;
-  /** Called once the socket is closed for good, before its `close` event (server tracking). */
-  onClosed: ((ws: WebSocket) => void) | null;
+  /** The accepting server's part, one object for all its sockets. */
+  server: AcceptingServer;
 }
 
 /** @internal the current connection of a socket (null while none is open). */
 export const kConnection = Symbol('wskit.connection');
-/** @internal the topic index of the server that accepted the socket. */
-export const kTopics = Symbol('wskit.topics');
 /** @internal set by streams: keep delivering messages after close() until the peer closes. */
 export const kReadWhileClosing = Symbol('wskit.readWhileClosing');
 
@@ -65,6 +71,22 @@ const CLOSED = 3;
 const SERVER_SIDE = 1;
 /** `close()` may send any code valid on the wire: server-side sockets, or the option. */
 const ANY_VALID_CLOSE_CODE = 2;
+/** Set by streams: keep delivering messages after close() until the peer closes. */
+const READ_WHILE_CLOSING = 4;
+
+/** What the sockets a server accepted share: its tracking and its topic index. */
+export interface AcceptingServer {
+  /** Called once a socket is closed for good, before its `close` event. */
+  onClosed: (ws: WebSocket) => void;
+  topics: Topics;
+}
+
+/** A client's target and settings, and the abort of the handshake in progress. */
+interface ClientConnect {
+  target: ConnectTarget;
+  options: ResolvedClientOptions;
+  abort: ((reason: WebSocketError) => void) | null;
+}
 
 /** Marks a constructor call made by {@link acceptWebSocket} (never visible to users). */
 class Accepted {
@@ -81,15 +103,6 @@ export interface WebSocketEventMap extends SocketEventMap {
 }
 
 /**
- * One flat copy of a string: URL parsing leaves concatenated and sliced strings that keep their
- * pieces alive, about 300 bytes per socket instead of one ~40-byte string. A serialized URL
- * and a request head hold no lone surrogate, so the UTF-8 round trip is exact.
- */
-function flatCopy(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
-}
-
-/**
  * The WHATWG `WebSocket` for Node: the interface of browsers, Deno, Bun and Node 22, running on
  * wskit's RFC 6455 engine, with an options bag for what a server-side runtime needs. Sockets a
  * `WebSocketServer` accepts are instances of this class too.
@@ -99,29 +112,37 @@ function flatCopy(s: string): string {
  * success, and `send()` queues messages (in order, bounded) while disconnected.
  */
 export class WebSocket extends WebSocketBase<WebSocketEventMap> {
-  /** Delivers a connection's reports to this object's private state (no closure per call). */
-  static readonly #Events = class implements ConnectionEvents {
-    constructor(readonly ws: WebSocket) {}
-    onMessage(data: Uint8Array, binary: boolean): void {
+  /** This object's connections: they report to its private state (no closure per call). */
+  static readonly #Connection = class extends Connection {
+    constructor(
+      socket: Socket,
+      role: 'client' | 'server',
+      compressor: MessageCompressor | null,
+      settings: ConnectionSettings,
+      readonly ws: WebSocket,
+    ) {
+      super(socket, role, compressor, settings);
+    }
+    protected reportMessage(data: Uint8Array, binary: boolean): void {
       this.ws.#onMessage(data, binary);
     }
-    onPing(payload: Uint8Array): void {
+    protected reportPing(payload: Uint8Array): void {
       const ws = this.ws;
       if (ws.hasListeners('ping'))
         ws.dispatchEvent(new MessageEvent('ping', { data: toBuffer(payload) }));
     }
-    onPong(payload: Uint8Array): void {
+    protected reportPong(payload: Uint8Array): void {
       const ws = this.ws;
       if (ws.hasListeners('pong'))
         ws.dispatchEvent(new MessageEvent('pong', { data: toBuffer(payload) }));
     }
-    onClosing(): void {
+    protected reportClosing(): void {
       if (this.ws.#readyState === OPEN) this.ws.#readyState = CLOSING;
     }
-    onError(error: WebSocketError): void {
+    protected reportError(error: WebSocketError): void {
       this.ws.fireError(error);
     }
-    onClosed(code: number, reason: string, wasClean: boolean): void {
+    protected reportClosed(code: number, reason: string, wasClean: boolean): void {
       this.ws.#onConnectionClosed(code, reason, wasClean);
     }
   };
@@ -133,20 +154,14 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
   #binaryType: BinaryType;
   #origin: string;
   #bufferedAfterClose = 0;
-  /** SERVER_SIDE and ANY_VALID_CLOSE_CODE bits, in one field (idle memory). */
+  /** SERVER_SIDE, ANY_VALID_CLOSE_CODE and READ_WHILE_CLOSING bits, in one field (idle memory). */
   #flags = 0;
-  #onClosed: ((ws: WebSocket) => void) | null = null;
-
-  // Client connection settings, kept for reconnection.
-  #target: ConnectTarget | null = null;
-  #options: ResolvedClientOptions | null = null;
+  /** The accepting server's part, shared by all its sockets (null on clients). */
+  #server: AcceptingServer | null = null;
+  /** What a client needs to connect (again): released once open unless it reconnects. */
+  #client: ClientConnect | null = null;
   #reconnect: NodeReconnect | null = null;
-
-  // The current connection.
   #connection: Connection | null = null;
-  #abortHandshake: ((reason: WebSocketError) => void) | null = null;
-  /** This object's side of its connections, shared by all of them. */
-  readonly #events: ConnectionEvents = new WebSocket.#Events(this);
 
   /**
    * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`), offering
@@ -162,12 +177,13 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
     if ((url as unknown) instanceof Accepted) {
       const init = (url as unknown as Accepted).init;
       this.#flags = SERVER_SIDE | ANY_VALID_CLOSE_CODE;
-      this.#url = flatCopy(init.url);
+      // The server shares one flat string among sockets of the same URL.
+      this.#url = init.url;
       this.#origin = '';
       this.#binaryType = init.binaryType;
       this.#protocol = init.protocol;
       this.#extensions = init.extensions;
-      this.#onClosed = init.onClosed;
+      this.#server = init.server;
       this.#attach(init.socket, 'server', init.compressor, init.settings);
       return;
     }
@@ -179,8 +195,7 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
     this.#binaryType = resolved.binaryType;
     if (options.anyValidCloseCode === true) this.#flags = ANY_VALID_CLOSE_CODE;
     this.#reconnect = resolved.reconnect ? new NodeReconnect(resolved.reconnect) : null;
-    this.#options = resolved;
-    this.#target = target;
+    this.#client = { target, options: resolved, abort: null };
     // Invalid headers or extension settings are the caller's mistake: report them now.
     buildRequest(
       target,
@@ -362,14 +377,16 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
   }
 
   /** @internal */
-  [kReadWhileClosing] = false;
-
-  /** @internal */
-  [kTopics]: Topics | null = null;
+  get [kReadWhileClosing](): boolean {
+    return (this.#flags & READ_WHILE_CLOSING) !== 0;
+  }
+  set [kReadWhileClosing](value: boolean) {
+    this.#flags = value ? this.#flags | READ_WHILE_CLOSING : this.#flags & ~READ_WHILE_CLOSING;
+  }
 
   /** Subscribes this server-side socket to `topic` (see `WebSocketServer#publish`); false if it already was. */
   subscribe(topic: string): boolean {
-    const topics = this[kTopics];
+    const topics = this.#server?.topics;
     if (!topics) {
       throw new WebSocketError(
         'ERR_WS_UNSUPPORTED_OPERATION',
@@ -381,12 +398,12 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
 
   /** Leaves `topic`; false if this socket was not subscribed. */
   unsubscribe(topic: string): boolean {
-    return this[kTopics]?.unsubscribe(this, topic) ?? false;
+    return this.#server?.topics.unsubscribe(this, topic) ?? false;
   }
 
   /** The topics this socket is subscribed to (it leaves them all when it closes). */
   get topics(): ReadonlySet<string> {
-    return this[kTopics]?.topicsOf(this) ?? new Set();
+    return this.#server?.topics.topicsOf(this) ?? new Set();
   }
 
   /** @internal */
@@ -398,7 +415,8 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
   #close(code: number | undefined, reason: string): void {
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
-      if (this.#abortHandshake === null) {
+      const abort = this.#client?.abort;
+      if (!abort) {
         // Between reconnection attempts (a retry is scheduled, or about to be): stop here. The
         // final close comes in a later task, so it is not nested in the event that led here.
         this.#reconnect?.stop();
@@ -408,7 +426,7 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
       }
       // WHATWG: closing before the connection is established fails the connection.
       this.#readyState = CLOSING;
-      this.#abortHandshake?.(
+      abort(
         new ConnectionError(
           'ERR_WS_CONNECTION_CLOSED',
           'close() was called before the connection was established',
@@ -423,9 +441,10 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
   // -- connection ------------------------------------------------------------------------------
 
   #connect(): void {
-    const options = this.#options!;
-    this.#abortHandshake = clientHandshake(this.#target!, options.handshake, (error, result) => {
-      this.#abortHandshake = null;
+    const client = this.#client!;
+    const options = client.options;
+    client.abort = clientHandshake(client.target, options.handshake, (error, result) => {
+      client.abort = null;
       if (error || !result) {
         const failure = error ?? new WebSocketError('ERR_WS_UNKNOWN', 'the handshake failed');
         // Aborted by close() or terminate(): the events come in a later task, after the call
@@ -443,7 +462,7 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
       const compressor = result.deflate
         ? new NodeDeflateCompressor(result.deflate, 'client', options.perMessageDeflate ?? {})
         : null;
-      this.#attach(result.socket, 'client', compressor, options);
+      this.#attach(result.socket, 'client', compressor, connectionSettings(options));
       const reconnect = this.#reconnect;
       let pending: WebSocketData[] = [];
       if (reconnect) {
@@ -451,8 +470,7 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
         pending = reconnect.takePending();
       } else {
         // Only a reconnection would need the connection settings again.
-        this.#target = null;
-        this.#options = null;
+        this.#client = null;
       }
       // Messages queued while disconnected go first, in order.
       for (const data of pending) this.send(data);
@@ -465,12 +483,17 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
     const retry = this.#readyState === CONNECTING && this.#reconnect?.allows(undefined) === true;
     if (!retry) this.#readyState = CLOSED;
     this.fireError(error);
-    if (retry && this.#readyState === CONNECTING) this.#retry(error);
+    if (retry && this.#readyState === CONNECTING) this.#retry();
     else this.#closedForGood(CloseCode.Abnormal, '', false);
   }
 
-  #retry(error: WebSocketError | undefined): void {
-    this.#reconnect!.retry(this, error, () => this.#connect());
+  #retry(): void {
+    this.#reconnect!.retry(this, () => this.#connect());
+  }
+
+  protected override fireError(error: WebSocketError): void {
+    if (this.#reconnect) this.#reconnect.lastError = error;
+    super.fireError(error);
   }
 
   /** The one path by which a socket becomes this object's open connection. */
@@ -481,16 +504,15 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
     settings: ConnectionSettings,
   ): void {
     this.#readyState = OPEN;
-    this.lastError = undefined;
-    this.#connection = new Connection(socket, role, compressor, settings, this.#events);
+    this.#connection = new WebSocket.#Connection(socket, role, compressor, settings, this);
   }
 
   #onMessage(data: Uint8Array, binary: boolean): void {
     // WHATWG: messages that arrive after close() was called are not delivered (a stream whose
     // writable side ended still reads until the peer's close).
     if (!this.hasListeners('message')) return;
-    if (this.#readyState !== OPEN && !(this.#readyState === CLOSING && this[kReadWhileClosing]))
-      return;
+    const state = this.#readyState;
+    if (state !== OPEN && !(state === CLOSING && (this.#flags & READ_WHILE_CLOSING) !== 0)) return;
     let value: unknown;
     if (!binary) value = nodePlatform.decode(data);
     else if (this.#binaryType === 'nodebuffer') value = toBuffer(data);
@@ -506,12 +528,12 @@ export class WebSocket extends WebSocketBase<WebSocketEventMap> {
     reconnect?.lost();
     if (reconnect === null || !reconnect.allows(code)) {
       // The server that tracks this socket forgets it before anyone hears of the close.
-      this.#closedForGood(code, reason, wasClean, this.#onClosed);
+      this.#closedForGood(code, reason, wasClean, this.#server?.onClosed ?? null);
       return;
     }
     this.#readyState = CONNECTING;
     this.fireClose(code, reason, wasClean);
-    if (this.#readyState === CONNECTING) this.#retry(this.lastError);
+    if (this.#readyState === CONNECTING) this.#retry();
   }
 
   /** No connection and no retry: CLOSED, then the lost queue's error, then the close event. */

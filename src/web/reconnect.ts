@@ -123,6 +123,8 @@ export class Reconnect<D> {
   #pending: D[] = [];
   #pendingBytes = 0;
   #stopped = false;
+  /** What ended the last connection or attempt: the `error` of the next `reconnecting` event. */
+  lastError: WebSocketError | undefined;
 
   /** Reconnects as `policy` says. */
   constructor(policy: ResolvedReconnect) {
@@ -185,16 +187,18 @@ export class Reconnect<D> {
   /** A connection opened: the next loss counts its retries from 1. */
   opened(): void {
     this.attempt = 0;
+    this.lastError = undefined;
   }
 
   /**
    * Counts the next attempt, fires `reconnecting` on `socket` with its number, delay and
-   * `error`, and runs `connect` after the delay, unless the socket has left CONNECTING (a
+   * {@link lastError}, and runs `connect` after the delay, unless the socket has left CONNECTING (a
    * listener closed it) or {@link stop} came first.
    */
-  retry(socket: ReconnectingSocket, error: WebSocketError | undefined, connect: () => void): void {
+  retry(socket: ReconnectingSocket, connect: () => void): void {
     const attempt = ++this.attempt;
     const delay = backoff(attempt, this.#policy);
+    const error = this.lastError;
     socket.dispatchEvent(new ReconnectEvent('reconnecting', { attempt, delay, error }));
     if (socket.readyState !== CONNECTING || this.#stopped) return;
     this.#timer = setTimeout(() => {

@@ -60,9 +60,6 @@ export abstract class WebSocketBase<M extends SocketEventMap> extends WebSocketE
   /** Handler of the `close` event. */
   declare onclose: Handler<this, M['close']>;
 
-  /** What ended the last connection or attempt: the `error` of the next `reconnecting` event. */
-  protected lastError: WebSocketError | undefined;
-
   /** Listens for an event of this socket by its type (see the class's events). */
   override addEventListener<K extends keyof M & string>(
     type: K,
@@ -93,9 +90,8 @@ export abstract class WebSocketBase<M extends SocketEventMap> extends WebSocketE
     this.send(encodeJson(value));
   }
 
-  /** Records `error` as the last one and fires it as an `error` event. */
+  /** Fires `error` as an `error` event (a reconnecting socket also records it). */
   protected fireError(error: WebSocketError): void {
-    this.lastError = error;
     if (this.hasListeners('error'))
       this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }));
   }
