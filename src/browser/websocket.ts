@@ -6,25 +6,16 @@
  */
 import { ConnectionError, WebSocketError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { backoff } from '../web/backoff.js';
 import {
-  CloseEvent,
-  ErrorEvent,
-  type Listener,
-  type ListenerOptions,
+  type ErrorEvent,
   MessageEvent,
   type StandardBinaryData,
   WebSocketEvent,
-  WebSocketEventTarget,
 } from '../web/events.js';
-import { decodeJson, encodeJson } from '../web/json.js';
+import { decodeJson } from '../web/json.js';
 import { messageIterator } from '../web/message-iterator.js';
-import {
-  ReconnectEvent,
-  type ReconnectOptions,
-  type ResolvedReconnect,
-  resolveReconnect,
-} from '../web/reconnect.js';
+import { Reconnect, type ReconnectOptions, resolveReconnect } from '../web/reconnect.js';
+import { invalidState, type SocketEventMap, WebSocketBase } from '../web/websocket-base.js';
 import { whenOpen } from '../web/when-open.js';
 import { type BrowserHeartbeatOptions, checkBrowserHeartbeat, Heartbeat } from './heartbeat.js';
 
@@ -60,18 +51,15 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-/**
- * An `onX` handler. Its event is compared bivariantly (a method's parameter), so that a
- * `WebSocket<"arraybuffer">` is also a `WebSocket`, the type of code taking any socket.
- */
-type Handler<B extends BrowserBinaryType, E> =
-  | { handler(this: WebSocket<B>, event: E): unknown }['handler']
-  | null;
-type NativeWebSocket = globalThis.WebSocket;
-
-function invalidState(message: string): DOMException {
-  return new DOMException(message, 'InvalidStateError');
+/** The events of a browser `WebSocket`, by type: `data` is typed by the binary type `B`. */
+export interface BrowserWebSocketEventMap<B extends BrowserBinaryType = BrowserBinaryType>
+  extends SocketEventMap {
+  /** A message: `data` is a string, or binary data as `binaryType` says. */
+  message: MessageEvent<BrowserMessageData<B>>;
+  /** The connection or an attempt failed; `error` is a typed wskit error. */
+  error: ErrorEvent<WebSocketError>;
 }
+type NativeWebSocket = globalThis.WebSocket;
 
 function byteSize(data: BrowserWebSocketData): number {
   if (typeof data === 'string') return new TextEncoder().encode(data).length;
@@ -100,32 +88,17 @@ function nativeClass(): typeof globalThis.WebSocket {
  * close it goes back to CONNECTING, fires `reconnecting` before each attempt and `open` on each
  * success, and `send()` queues messages (in order, bounded) while disconnected.
  */
-export class WebSocket<
-  B extends BrowserBinaryType = BrowserBinaryType,
-> extends WebSocketEventTarget {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
-  declare readonly CONNECTING: 0;
-  declare readonly OPEN: 1;
-  declare readonly CLOSING: 2;
-  declare readonly CLOSED: 3;
-
+export class WebSocket<B extends BrowserBinaryType = BrowserBinaryType> extends WebSocketBase<
+  BrowserWebSocketEventMap<B>
+> {
   #url: string;
   #protocols: string[];
   #native: NativeWebSocket | null = null;
   #readyState: number = CONNECTING;
   #binaryType: B;
-  #reconnect: ResolvedReconnect | null;
+  #reconnect: Reconnect<BrowserWebSocketData> | null;
   #heartbeatOptions: BrowserHeartbeatOptions | null;
   #heartbeat: Heartbeat | null = null;
-  #attempt = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | null = null;
-  #userClosed = false;
-  #pending: BrowserWebSocketData[] = [];
-  #pendingBytes = 0;
-  #lastError: WebSocketError | undefined;
 
   /**
    * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:`, or a path relative to the
@@ -146,7 +119,8 @@ export class WebSocket<
       protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
     // The option, or its default "blob" (which B, without the option, includes).
     this.#binaryType = (options.binaryType === 'arraybuffer' ? 'arraybuffer' : 'blob') as B;
-    this.#reconnect = resolveReconnect(options.reconnect);
+    const policy = resolveReconnect(options.reconnect);
+    this.#reconnect = policy ? new Reconnect(policy) : null;
     this.#heartbeatOptions = checkBrowserHeartbeat(options.heartbeat);
     // The browser checks the URL and the protocols: its SyntaxError reaches the caller as is.
     const native = new (nativeClass())(url, this.#protocols);
@@ -162,13 +136,11 @@ export class WebSocket<
     url: string | URL,
     options: BrowserWebSocketOptions<B> & { protocols?: string | readonly string[] } = {},
   ): Promise<WebSocket<B>> {
-    let ws: WebSocket<B>;
     try {
-      ws = new WebSocket<B>(url, options.protocols, options);
+      return whenOpen(new WebSocket<B>(url, options.protocols, options));
     } catch (error) {
       return Promise.reject(error);
     }
-    return whenOpen(ws);
   }
 
   /** The URL, resolved by the browser (`http:` becomes `ws:`). */
@@ -189,7 +161,7 @@ export class WebSocket<
   }
   /** Bytes the browser has not yet sent, plus messages queued while reconnecting. */
   get bufferedAmount(): number {
-    return (this.#native?.bufferedAmount ?? 0) + this.#pendingBytes;
+    return (this.#native?.bufferedAmount ?? 0) + (this.#reconnect?.pendingBytes ?? 0);
   }
   /**
    * How binary messages are delivered: "blob" or "arraybuffer". It takes the values of `B`
@@ -205,69 +177,6 @@ export class WebSocket<
     if (this.#native) this.#native.binaryType = value;
   }
 
-  /** Handler of the `open` event. */
-  get onopen(): Handler<B, WebSocketEvent> {
-    return this.getHandler('open');
-  }
-  set onopen(fn: Handler<B, WebSocketEvent>) {
-    this.setHandler('open', fn);
-  }
-  /** Handler of the `message` event: `data` is a string, or binary data as `binaryType` says. */
-  get onmessage(): Handler<B, MessageEvent<BrowserMessageData<B>>> {
-    return this.getHandler('message');
-  }
-  set onmessage(fn: Handler<B, MessageEvent<BrowserMessageData<B>>>) {
-    this.setHandler('message', fn);
-  }
-  /** Handler of the `error` event; `event.error` is a typed wskit error. */
-  get onerror(): Handler<B, ErrorEvent<WebSocketError>> {
-    return this.getHandler('error');
-  }
-  set onerror(fn: Handler<B, ErrorEvent<WebSocketError>>) {
-    this.setHandler('error', fn);
-  }
-  /** Handler of the `close` event. */
-  get onclose(): Handler<B, CloseEvent> {
-    return this.getHandler('close');
-  }
-  set onclose(fn: Handler<B, CloseEvent>) {
-    this.setHandler('close', fn);
-  }
-
-  /** Listens for an event: `open`, `message`, `error`, `close` or `reconnecting`. */
-  override addEventListener(
-    type: 'message',
-    listener: Listener<MessageEvent<BrowserMessageData<B>>> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'close',
-    listener: Listener<CloseEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'error',
-    listener: Listener<ErrorEvent<WebSocketError>> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'reconnecting',
-    listener: Listener<ReconnectEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<WebSocketEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<never> | null,
-    options?: boolean | ListenerOptions,
-  ): void {
-    super.addEventListener(type, listener, options);
-  }
-
   /**
    * Sends a message: a string as text; an `ArrayBuffer`, a typed array, a `DataView` or a `Blob`
    * as binary. Throws `InvalidStateError` while connecting (with `reconnect`, the message is
@@ -277,26 +186,11 @@ export class WebSocket<
     if (this.#readyState === CONNECTING) {
       const reconnect = this.#reconnect;
       if (!reconnect) throw invalidState('send() was called before the connection opened');
-      if (this.#pending.length >= reconnect.queueLimit) {
-        throw new WebSocketError(
-          'ERR_WS_QUEUE_FULL',
-          `the reconnect queue is full (${reconnect.queueLimit} messages): wait for the connection or raise reconnect.queueLimit`,
-        );
-      }
-      this.#pending.push(data);
-      this.#pendingBytes += byteSize(data);
+      reconnect.queue(data, byteSize(data));
       return;
     }
     // After close has begun the browser discards the data and counts it in bufferedAmount.
     this.#native?.send(data as ArrayBuffer);
-  }
-
-  /**
-   * Sends `value` as a JSON text message. Throws `ERR_WS_INVALID_ARGUMENT` for a value JSON
-   * cannot carry (undefined, a function, a BigInt, a cycle).
-   */
-  sendJSON(value: unknown): void {
-    this.send(encodeJson(value));
   }
 
   /**
@@ -317,7 +211,7 @@ export class WebSocket<
     if (reason !== undefined && new TextEncoder().encode(reason).length > 123) {
       throw new DOMException('close reason is longer than 123 UTF-8 bytes', 'SyntaxError');
     }
-    this.#userClosed = true;
+    this.#reconnect?.stop();
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     const native = this.#native;
     if (native && native.readyState < CLOSING) {
@@ -327,8 +221,6 @@ export class WebSocket<
     }
     // Between reconnection attempts: stop here. The final close comes in a later task, so it
     // is not nested in the event that led here.
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
     this.#readyState = CLOSING;
     setTimeout(() => this.#finish(CloseCode.Abnormal, '', false), 0);
   }
@@ -359,9 +251,7 @@ export class WebSocket<
     native.onopen = () => {
       if (this.#native !== native) return;
       opened = true;
-      this.#attempt = 0;
       this.#readyState = OPEN;
-      this.#lastError = undefined;
       if (this.#heartbeatOptions) {
         this.#heartbeat = new Heartbeat(
           this.#heartbeatOptions,
@@ -370,10 +260,11 @@ export class WebSocket<
         );
       }
       // Messages queued while disconnected go first, in order.
-      const pending = this.#pending;
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      for (const data of pending) native.send(data as ArrayBuffer);
+      const reconnect = this.#reconnect;
+      if (reconnect) {
+        reconnect.opened();
+        for (const data of reconnect.takePending()) native.send(data as ArrayBuffer);
+      }
       this.dispatchEvent(new WebSocketEvent('open'));
     };
     native.onmessage = (event: globalThis.MessageEvent) => {
@@ -386,8 +277,9 @@ export class WebSocket<
     native.onerror = () => {
       if (this.#native !== native) return;
       failed = true;
-      if (!opened && this.#userClosed) {
-        this.#fireError(
+      // Only close() sets CLOSING: here, before the connection was established.
+      if (!opened && this.#readyState === CLOSING) {
+        this.fireError(
           new ConnectionError(
             'ERR_WS_CONNECTION_CLOSED',
             'close() was called before the connection was established',
@@ -395,7 +287,7 @@ export class WebSocket<
         );
         return;
       }
-      this.#fireError(
+      this.fireError(
         new ConnectionError(
           'ERR_WS_NETWORK',
           opened
@@ -413,7 +305,7 @@ export class WebSocket<
   /** The heartbeat found no answer: drop the connection without waiting for the browser. */
   #peerDead(native: NativeWebSocket, timeout: number): void {
     if (this.#native !== native) return;
-    this.#fireError(
+    this.fireError(
       new ConnectionError(
         'ERR_WS_TIMEOUT',
         `no message within ${timeout} ms after the heartbeat: the peer is unreachable`,
@@ -430,81 +322,45 @@ export class WebSocket<
     this.#heartbeat?.stop();
     this.#heartbeat = null;
     this.#native = null;
-    const r = this.#reconnect;
-    const retry =
-      r !== null && !this.#userClosed && !r.stopCodes.has(code) && this.#attempt < r.maxRetries;
-    if (!retry) {
+    const reconnect = this.#reconnect;
+    if (reconnect === null || !reconnect.allows(code)) {
       this.#finish(code, reason, wasClean);
       return;
     }
     this.#readyState = CONNECTING;
     // A lost open connection reports its close; a failed attempt only its error.
-    if (opened) this.#fireClose(code, reason, wasClean);
-    if (this.#readyState === CONNECTING && !this.#userClosed) this.#scheduleRetry();
+    if (opened) this.fireClose(code, reason, wasClean);
+    if (this.#readyState === CONNECTING) reconnect.retry(this, () => this.#reopen());
   }
 
-  #scheduleRetry(): void {
-    const r = this.#reconnect!;
-    this.#attempt++;
-    const delay = backoff(this.#attempt, r);
-    this.dispatchEvent(
-      new ReconnectEvent('reconnecting', { attempt: this.#attempt, delay, error: this.#lastError }),
-    );
-    if (this.#readyState !== CONNECTING || this.#userClosed) return;
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      if (this.#readyState !== CONNECTING || this.#userClosed) return;
-      let native: NativeWebSocket;
-      try {
-        native = new (nativeClass())(this.#url, this.#protocols);
-      } catch (error) {
-        this.#fireError(
-          new WebSocketError('ERR_WS_UNKNOWN', 'the browser refused to reconnect', {
-            cause: error,
-          }),
-        );
-        this.#finish(CloseCode.Abnormal, '', false);
-        return;
-      }
-      this.#attach(native);
-    }, delay);
+  protected override fireError(error: WebSocketError): void {
+    if (this.#reconnect) this.#reconnect.lastError = error;
+    super.fireError(error);
+  }
+
+  /** The next attempt: a new native socket, attached like the first. */
+  #reopen(): void {
+    let native: NativeWebSocket;
+    try {
+      native = new (nativeClass())(this.#url, this.#protocols);
+    } catch (error) {
+      this.fireError(
+        new WebSocketError('ERR_WS_UNKNOWN', 'the browser refused to reconnect', {
+          cause: error,
+        }),
+      );
+      this.#finish(CloseCode.Abnormal, '', false);
+      return;
+    }
+    this.#attach(native);
   }
 
   #finish(code: number, reason: string, wasClean: boolean): void {
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     // Messages that will never be sent are reported before the final close.
-    const count = this.#pending.length;
-    if (count > 0) {
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      this.#fireError(
-        new WebSocketError(
-          'ERR_WS_NOT_SENT',
-          `${count} message(s) queued while reconnecting were not sent: the connection closed for good`,
-        ),
-      );
-    }
-    this.#fireClose(code, reason, wasClean);
+    const notSent = this.#reconnect?.dropPending();
+    if (notSent) this.fireError(notSent);
+    this.fireClose(code, reason, wasClean);
   }
-
-  #fireError(error: WebSocketError): void {
-    this.#lastError = error;
-    if (this.hasListeners('error'))
-      this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }));
-  }
-
-  #fireClose(code: number, reason: string, wasClean: boolean): void {
-    if (this.hasListeners('close'))
-      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
-  }
-}
-
-for (const [name, value] of [
-  ['CONNECTING', CONNECTING],
-  ['OPEN', OPEN],
-  ['CLOSING', CLOSING],
-  ['CLOSED', CLOSED],
-] as const) {
-  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }

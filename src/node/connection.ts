@@ -7,7 +7,7 @@ import { type ProtocolSink, type Role, WebSocketProtocol } from '../protocol/web
 import { byteSize, toBytes, type WebSocketData } from './bytes.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
-import type { ConnectionSettings, SendQueuePolicy } from './options.js';
+import type { ConnectionSettings } from './options.js';
 
 /** Why reading from the socket is paused; reading resumes when no reason is left. */
 export enum ReadPause {
@@ -19,20 +19,6 @@ export enum ReadPause {
   Writes = 4,
 }
 
-/** What a {@link Connection} reports to the object that owns it. */
-export interface ConnectionEvents {
-  /** A whole message; text arrives as bytes already validated as UTF-8. */
-  onMessage(data: Uint8Array, binary: boolean): void;
-  onPing(payload: Uint8Array): void;
-  onPong(payload: Uint8Array): void;
-  /** The peer's close frame arrived, or the connection failed: the closing has begun. */
-  onClosing(): void;
-  /** The connection failed (protocol error, socket error or a missed heartbeat pong). */
-  onError(error: WebSocketError): void;
-  /** The socket is closed for good, with the close event's fields. Called once. */
-  onClosed(code: number, reason: string, wasClean: boolean): void;
-}
-
 const kConnection = Symbol('wskit.connection');
 const EMPTY_CHUNK = new Uint8Array(0);
 
@@ -41,48 +27,56 @@ const EMPTY_CHUNK = new Uint8Array(0);
 const CLOSING = 1;
 const FAILED = 2;
 const CLOSED = 4;
+/** Where the ReadPause bits start in Connection#state. */
+const PAUSE_SHIFT = 3;
 type OwnedSocket = Duplex & { [kConnection]: Connection };
 
 /**
  * One open WebSocket connection on a Node socket: the engine's sink (bytes out to the socket,
  * events up to the owner), the socket's listeners, the heartbeat and the close timer, and the
- * ordered sending of `Blob`s, which must be read before they are framed.
+ * ordered sending of `Blob`s, which must be read before they are framed. The owner's class
+ * extends it with the `report*` methods, through which the connection's events reach it (one
+ * object per connection, no closures: idle memory).
  */
-export class Connection implements ProtocolSink {
+export abstract class Connection implements ProtocolSink {
   readonly engine: WebSocketProtocol;
   /** A `net.Socket` or `tls.TLSSocket`, or any `Duplex` a server's 'upgrade' event gave. */
   readonly socket: Duplex;
-  readonly #events: ConnectionEvents;
   readonly #compressor: MessageCompressor | null;
-  readonly #closeTimeout: number;
-  /** CLOSING, FAILED and CLOSED bits, in one field (idle memory). */
+  /** Shared by every connection of a server (and by clients with the same settings). */
+  readonly #settings: ConnectionSettings;
+  /** CLOSING, FAILED and CLOSED bits, and the ReadPause reasons shifted by PAUSE_SHIFT. */
   #state = 0;
   #closeTimer: NodeJS.Timeout | null = null;
   #pingTimer: NodeJS.Timeout | null = null;
   #pongTimer: NodeJS.Timeout | null = null;
   #sendQueue: WebSocketData[] | null = null;
   #queuedBytes = 0;
-  #readPause = 0;
   /** Control frames (pongs) answered while the socket's buffer was not empty. */
   #owedControl = 0;
-  readonly #maxOwedControl: number;
-  readonly #sendQueueLimit: number;
-  readonly #sendQueuePolicy: SendQueuePolicy;
+
+  /** A whole message; text arrives as bytes already validated as UTF-8. */
+  protected abstract reportMessage(data: Uint8Array, binary: boolean): void;
+  /** A ping arrived (the engine has answered it). */
+  protected abstract reportPing(payload: Uint8Array): void;
+  /** A pong arrived. */
+  protected abstract reportPong(payload: Uint8Array): void;
+  /** The peer's close frame arrived, or the connection failed: the closing has begun. */
+  protected abstract reportClosing(): void;
+  /** The connection failed (protocol error, socket error or a missed heartbeat pong). */
+  protected abstract reportError(error: WebSocketError): void;
+  /** The socket is closed for good, with the close event's fields. Called once. */
+  protected abstract reportClosed(code: number, reason: string, wasClean: boolean): void;
 
   constructor(
     socket: Duplex,
     role: Role,
     compressor: MessageCompressor | null,
     settings: ConnectionSettings,
-    events: ConnectionEvents,
   ) {
     this.socket = socket;
-    this.#events = events;
     this.#compressor = compressor;
-    this.#closeTimeout = settings.closeTimeout;
-    this.#maxOwedControl = settings.maxPendingControl;
-    this.#sendQueueLimit = settings.sendQueueLimit;
-    this.#sendQueuePolicy = settings.sendQueuePolicy;
+    this.#settings = settings;
     this.engine = new WebSocketProtocol(
       {
         role,
@@ -128,8 +122,8 @@ export class Connection implements ProtocolSink {
    * and then drops the connection, as the WHATWG standard does when its buffer is full.
    */
   send(data: WebSocketData): void {
-    const limit = this.#sendQueueLimit;
-    if (limit > 0 && this.#sendQueuePolicy === 'refuse') {
+    const { sendQueueLimit: limit, sendQueuePolicy: policy } = this.#settings;
+    if (limit > 0 && policy === 'refuse') {
       const size = byteSize(data);
       if (this.bufferedAmount + size > limit) {
         throw new WebSocketError(
@@ -141,7 +135,7 @@ export class Connection implements ProtocolSink {
       }
     }
     this.#sendNow(data);
-    if (limit > 0 && this.#sendQueuePolicy === 'close' && this.bufferedAmount > limit) {
+    if (limit > 0 && policy === 'close' && this.bufferedAmount > limit) {
       this.#dropSlowPeer(
         `${this.bufferedAmount} bytes wait for a peer that does not read them (sendQueueLimit ` +
           `${limit}): the connection is dropped`,
@@ -184,15 +178,15 @@ export class Connection implements ProtocolSink {
 
   /** Pauses reading for `reason`; reading resumes once every reason is lifted. */
   pauseReading(reason: ReadPause): void {
-    if (this.#readPause === 0 && !this.socket.destroyed) this.socket.pause();
-    this.#readPause |= reason;
+    if (this.#state >> PAUSE_SHIFT === 0 && !this.socket.destroyed) this.socket.pause();
+    this.#state |= reason << PAUSE_SHIFT;
   }
 
   /** Lifts one reason for pausing; reading resumes when none is left. */
   resumeReading(reason: ReadPause): void {
-    if (this.#readPause === 0) return;
-    this.#readPause &= ~reason;
-    if (this.#readPause === 0 && !this.socket.destroyed) this.socket.resume();
+    if (this.#state >> PAUSE_SHIFT === 0) return;
+    this.#state &= ~(reason << PAUSE_SHIFT);
+    if (this.#state >> PAUSE_SHIFT === 0 && !this.socket.destroyed) this.socket.resume();
   }
 
   /**
@@ -202,7 +196,7 @@ export class Connection implements ProtocolSink {
    */
   checkWriteBackpressure(): void {
     const socket = this.socket;
-    if ((this.#readPause & ReadPause.Writes) !== 0 || socket.destroyed) return;
+    if ((this.#state & (ReadPause.Writes << PAUSE_SHIFT)) !== 0 || socket.destroyed) return;
     if (socket.writableLength <= socket.writableHighWaterMark) return;
     this.pauseReading(ReadPause.Writes);
     socket.once('drain', () => {
@@ -281,22 +275,23 @@ export class Connection implements ProtocolSink {
   }
 
   onMessage(data: Uint8Array, binary: boolean): void {
-    this.#events.onMessage(data, binary);
+    this.reportMessage(data, binary);
   }
 
   onPing(payload: Uint8Array): void {
     // The engine has just answered with a pong. Answers that do not leave are the peer's doing:
     // a peer that pings without reading would otherwise make us hold every pong it is owed.
-    if (this.socket.writableLength > 0 && ++this.#owedControl > this.#maxOwedControl) {
+    const maxOwed = this.#settings.maxPendingControl;
+    if (this.socket.writableLength > 0 && ++this.#owedControl > maxOwed) {
       this.engine.abort(
         1008,
-        `the peer sent more than ${this.#maxOwedControl} pings without reading the pongs`,
+        `the peer sent more than ${maxOwed} pings without reading the pongs`,
         'ERR_WS_BACKPRESSURE',
       );
       this.socket.destroy();
       return;
     }
-    this.#events.onPing(payload);
+    this.reportPing(payload);
   }
 
   onPong(payload: Uint8Array): void {
@@ -304,12 +299,12 @@ export class Connection implements ProtocolSink {
       clearTimeout(this.#pongTimer);
       this.#pongTimer = null;
     }
-    this.#events.onPong(payload);
+    this.reportPong(payload);
   }
 
   onClose(): void {
     this.#state |= CLOSING;
-    this.#events.onClosing();
+    this.reportClosing();
     this.#sendQueue = null;
     // The engine says who closes TCP first; a side that waits for the peer is bounded by the
     // close timer.
@@ -320,9 +315,9 @@ export class Connection implements ProtocolSink {
   onError(error: ProtocolError): void {
     this.#state |= FAILED;
     this.#state |= CLOSING;
-    this.#events.onClosing();
+    this.reportClosing();
     this.#sendQueue = null;
-    this.#events.onError(error);
+    this.reportError(error);
     // A failed connection is closed without waiting for an answer (the engine's rule).
     if (this.engine.shouldCloseTransport) this.socket.end();
     this.#armCloseTimer();
@@ -348,7 +343,7 @@ export class Connection implements ProtocolSink {
   socketError(error: Error): void {
     if ((this.#state & CLOSED) !== 0 || (this.#state & FAILED) !== 0 || this.engine.done) return;
     this.#state |= FAILED;
-    this.#events.onError(connectionErrorFrom(error, 'the connection'));
+    this.reportError(connectionErrorFrom(error, 'the connection'));
   }
 
   /** Nothing was sent or received for `idleTimeout`: close as going away. */
@@ -364,8 +359,8 @@ export class Connection implements ProtocolSink {
     this.#state |= CLOSING;
     this.#sendQueue = null;
     this.#queuedBytes = 0;
-    this.#events.onClosing();
-    this.#events.onError(new ConnectionError('ERR_WS_BACKPRESSURE', message));
+    this.reportClosing();
+    this.reportError(new ConnectionError('ERR_WS_BACKPRESSURE', message));
     this.socket.destroy();
   }
 
@@ -381,7 +376,7 @@ export class Connection implements ProtocolSink {
     this.#waitingForIdle = null;
     if (waiting) for (const callback of waiting) callback(false);
     const { code, reason, wasClean } = this.engine.closeResult;
-    this.#events.onClosed(code, reason, wasClean);
+    this.reportClosed(code, reason, wasClean);
   }
 
   // -- timers ----------------------------------------------------------------------------------
@@ -395,7 +390,7 @@ export class Connection implements ProtocolSink {
         this.#pongTimer = null;
         if ((this.#state & CLOSED) !== 0 || engine.done) return;
         this.#state |= FAILED;
-        this.#events.onError(
+        this.reportError(
           new ConnectionError(
             'ERR_WS_TIMEOUT',
             `no pong within ${timeout} ms: the peer is unreachable (heartbeat)`,
@@ -417,9 +412,10 @@ export class Connection implements ProtocolSink {
   }
 
   #armCloseTimer(): void {
-    if (this.#closeTimer || this.#closeTimeout <= 0 || (this.#state & CLOSED) !== 0) return;
+    const timeout = this.#settings.closeTimeout;
+    if (this.#closeTimer || timeout <= 0 || (this.#state & CLOSED) !== 0) return;
     const socket = this.socket;
-    this.#closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
+    this.#closeTimer = setTimeout(() => socket.destroy(), timeout);
     this.#closeTimer.unref?.();
   }
 

@@ -1,13 +1,16 @@
 import type { Buffer } from 'node:buffer';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
-import { CloseCode } from '../protocol/close-codes.js';
 import { checkAcceptHeaders } from '../protocol/handshake/response.js';
 import { isToken } from '../protocol/http-tokens.js';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/websocket-protocol.js';
-import type { BackoffPolicy } from '../web/backoff.js';
 import type { StandardBinaryData } from '../web/events.js';
-import type { ReconnectOptions as PortableReconnectOptions } from '../web/reconnect.js';
+import {
+  type ReconnectOptions as PortableReconnectOptions,
+  type ResolvedReconnect as PortableResolvedReconnect,
+  RECONNECT_DEFAULTS,
+  resolveReconnect as resolvePortableReconnect,
+} from '../web/reconnect.js';
 import type { Broker } from './broker.js';
 import type { ClientHandshakeOptions, ClientTlsOptions } from './client-handshake.js';
 import { checkDeflateOptions, type PerMessageDeflateOptions } from './deflate/zlib-compressor.js';
@@ -224,15 +227,7 @@ export const DEFAULTS = Object.freeze({
   maxRedirects: 10,
   maxHeaders: 100,
   clientTracking: true,
-  reconnect: Object.freeze({
-    minDelay: 500,
-    maxDelay: 30_000,
-    factor: 2,
-    jitter: 0.5,
-    maxRetries: Number.POSITIVE_INFINITY,
-    queueLimit: 1000,
-    minUptime: 5000,
-  }),
+  reconnect: Object.freeze({ ...RECONNECT_DEFAULTS, minUptime: 5000 }),
 });
 
 /** A heartbeat with its timeout filled in. */
@@ -241,12 +236,8 @@ export interface ResolvedHeartbeat {
   timeout: number;
 }
 
-/** The retry policy of a reconnecting client, every field filled in. */
-export interface ResolvedReconnect extends BackoffPolicy {
-  maxRetries: number;
-  queueLimit: number;
-  /** Close codes after which no retry is made (1008 always among them). */
-  stopCodes: ReadonlySet<number>;
+/** The retry policy of a reconnecting Node client, every field filled in. */
+export interface ResolvedReconnect extends PortableResolvedReconnect {
   /** Milliseconds of uptime after which a loss counts attempts from 1 again. */
   minUptime: number;
 }
@@ -264,6 +255,43 @@ export interface ConnectionSettings {
   sendQueuePolicy: SendQueuePolicy;
   /** Pongs that may be owed to a peer that does not read before failing with 1008. */
   maxPendingControl: number;
+}
+
+const settingsCache = new Map<string, ConnectionSettings>();
+
+/**
+ * The connection part of `options`, as one object shared by every connection with the same
+ * values: a connection keeps it for its life, and a client's resolved options hold much more
+ * (headers, TLS, the handshake) that is not needed once open.
+ */
+export function connectionSettings(options: ConnectionSettings): ConnectionSettings {
+  const { maxPayload, closeTimeout, heartbeat, idleTimeout } = options;
+  const { sendQueueLimit, sendQueuePolicy, maxPendingControl } = options;
+  const key = [
+    maxPayload,
+    closeTimeout,
+    heartbeat?.interval,
+    heartbeat?.timeout,
+    idleTimeout,
+    sendQueueLimit,
+    sendQueuePolicy,
+    maxPendingControl,
+  ].join();
+  let settings = settingsCache.get(key);
+  if (settings === undefined) {
+    settings = Object.freeze({
+      maxPayload,
+      closeTimeout,
+      heartbeat,
+      idleTimeout,
+      sendQueueLimit,
+      sendQueuePolicy,
+      maxPendingControl,
+    });
+    // A bounded cache: a process with many different settings still gets correct ones.
+    if (settingsCache.size < 64) settingsCache.set(key, settings);
+  }
+  return settings;
 }
 
 /** Client options after defaults and validation. */
@@ -477,31 +505,10 @@ function resolveHeartbeat(option: HeartbeatOptions | undefined): ResolvedHeartbe
 function resolveReconnect(
   option: boolean | ReconnectOptions | undefined,
 ): ResolvedReconnect | null {
-  if (!option) return null;
-  const o = option === true ? {} : option;
-  const d = DEFAULTS.reconnect;
-  const r: ResolvedReconnect = {
-    minDelay: o.minDelay ?? d.minDelay,
-    maxDelay: o.maxDelay ?? d.maxDelay,
-    factor: o.factor ?? d.factor,
-    jitter: o.jitter ?? d.jitter,
-    maxRetries: o.maxRetries ?? d.maxRetries,
-    queueLimit: o.queueLimit ?? d.queueLimit,
-    stopCodes: new Set([CloseCode.PolicyViolation, ...(o.stopCodes ?? [])]),
-    minUptime: o.minUptime ?? d.minUptime,
-  };
-  if (
-    !(r.minDelay >= 0) ||
-    !(r.maxDelay >= r.minDelay) ||
-    !(r.factor >= 1) ||
-    !(r.jitter >= 0 && r.jitter <= 1)
-  ) {
-    throw new TypeError(
-      'reconnect: need 0 <= minDelay <= maxDelay, factor >= 1 and 0 <= jitter <= 1',
-    );
-  }
-  if (!(r.maxRetries >= 0) || !(r.queueLimit >= 0) || !(r.minUptime >= 0)) {
-    throw new TypeError('reconnect: maxRetries, queueLimit and minUptime must be numbers >= 0');
-  }
-  return r;
+  const portable = resolvePortableReconnect(option);
+  if (portable === null) return null;
+  const minUptime =
+    (typeof option === 'object' ? option.minUptime : undefined) ?? DEFAULTS.reconnect.minUptime;
+  if (!(minUptime >= 0)) throw new TypeError('reconnect: minUptime must be a number >= 0');
+  return { ...portable, minUptime };
 }

@@ -13,6 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import { ConnectionError } from '../errors.js';
 import { buildRejectResponse } from '../protocol/handshake/response.js';
 import { ServerHandshake } from '../protocol/handshake/server.js';
+import { flatCopy } from './bytes.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { connectionErrorFrom } from './error-map.js';
 import { nodePlatform } from './node-platform.js';
@@ -24,7 +25,7 @@ import {
   type WebSocketServerOptions,
 } from './options.js';
 import { type PublishOptions, Topics, toTopicPayload } from './topics.js';
-import { acceptWebSocket, kConnection, kTopics, type WebSocket } from './websocket.js';
+import { type AcceptingServer, acceptWebSocket, kConnection, type WebSocket } from './websocket.js';
 
 export type { AuthenticateResult, WebSocketServerOptions } from './options.js';
 
@@ -68,6 +69,10 @@ export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventE
   /** Sockets still in their opening handshake, each with the timer that bounds it. */
   #handshakeTimers = new Map<Duplex, NodeJS.Timeout>();
   readonly #topics: Topics;
+  /** What every accepted socket shares: the tracking callback and the topic index. */
+  readonly #accepting: AcceptingServer;
+  /** The URL of the last accepted socket: sockets of the same URL share the string. */
+  #lastUrl = '';
 
   constructor(options: WebSocketServerOptions<B>, onListening?: () => void) {
     super();
@@ -82,6 +87,10 @@ export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventE
         else process.emitWarning(error.message, { code: (error as { code?: string }).code });
       },
     );
+    this.#accepting = {
+      onClosed: this.#settings.clientTracking ? this.#untrack : this.#topics.drop,
+      topics: this.#topics,
+    };
     if (options.noServer) return;
 
     let server: HttpServer;
@@ -250,9 +259,11 @@ export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventE
       tcp.setNoDelay?.(true);
       tcp.setTimeout?.(0);
       socket.write(handshake.dataToSend());
+      const url = `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`;
+      if (url !== this.#lastUrl) this.#lastUrl = flatCopy(url);
       const ws = acceptWebSocket<B>({
         socket,
-        url: `${(socket as TLSSocket).encrypted ? 'wss' : 'ws'}://${request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
+        url: this.#lastUrl,
         protocol: accepted.protocol,
         extensions: accepted.extensions,
         compressor: accepted.deflate
@@ -261,9 +272,8 @@ export class WebSocketServer<B extends BinaryType = 'nodebuffer'> extends EventE
         // resolveServerOptions checked the option: it is B, or B's default "nodebuffer".
         binaryType: settings.binaryType as B,
         settings,
-        onClosed: settings.clientTracking ? this.#untrack : this.#topics.drop,
+        server: this.#accepting,
       });
-      ws[kTopics] = this.#topics;
       this.#topics.adopt(ws, accepted.deflate ?? null, deflateOptions?.threshold ?? 1024);
       if (settings.clientTracking) this.clients.add(ws);
       callback(ws, request);

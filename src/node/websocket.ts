@@ -1,37 +1,38 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { ConnectionError, WebSocketError } from '../errors.js';
-import { CloseCode, isValidWireCloseCode } from '../protocol/close-codes.js';
-import { checkCloseReason } from '../protocol/close-lifecycle.js';
+import { CloseCode } from '../protocol/close-codes.js';
 import type { MessageCompressor } from '../protocol/extensions/message-compressor.js';
-import {
-  CloseEvent,
-  ErrorEvent,
-  type Listener,
-  type ListenerOptions,
-  MessageEvent,
-  WebSocketEvent,
-  WebSocketEventTarget,
-} from '../web/events.js';
-import { decodeJson, encodeJson } from '../web/json.js';
+import { type ErrorEvent, MessageEvent, WebSocketEvent } from '../web/events.js';
+import { decodeJson } from '../web/json.js';
 import { messageIterator } from '../web/message-iterator.js';
 import { type ConnectTarget, parseWebSocketUrl } from '../web/url.js';
+import { invalidState, type SocketEventMap, WebSocketBase } from '../web/websocket-base.js';
 import { whenOpen } from '../web/when-open.js';
-import { byteSize, toArrayBuffer, toBuffer, toBytes, type WebSocketData } from './bytes.js';
+import {
+  byteSize,
+  flatCopy,
+  toArrayBuffer,
+  toBuffer,
+  toBytes,
+  type WebSocketData,
+} from './bytes.js';
 import { buildRequest, clientHandshake } from './client-handshake.js';
-import { Connection, type ConnectionEvents, ReadPause } from './connection.js';
+import { closeArguments } from './close-arguments.js';
+import { Connection, ReadPause } from './connection.js';
 import { NodeDeflateCompressor } from './deflate/zlib-compressor.js';
 import { nodePlatform } from './node-platform.js';
 import {
   type BinaryType,
   type ConnectionSettings,
+  connectionSettings,
   type MessageData,
   type ResolvedClientOptions,
   resolveClientOptions,
   resolveProtocols,
   type WebSocketOptions,
 } from './options.js';
-import { Reconnect, ReconnectEvent } from './reconnect.js';
+import { NodeReconnect } from './reconnect.js';
 import type { Topics } from './topics.js';
 
 export type { WebSocketData } from './bytes.js';
@@ -56,14 +57,12 @@ export interface AcceptedSocketInit<B extends BinaryType = BinaryType> {
   binaryType: B;
   compressor: MessageCompressor | null;
   settings: ConnectionSettings;
-  /** Called once the socket is closed for good, before its `close` event (server tracking). */
-  onClosed: ((ws: WebSocket) => void) | null;
+  /** The accepting server's part, one object for all its sockets. */
+  server: AcceptingServer;
 }
 
 /** @internal the current connection of a socket (null while none is open). */
 export const kConnection = Symbol('wskit.connection');
-/** @internal the topic index of the server that accepted the socket. */
-export const kTopics = Symbol('wskit.topics');
 /** @internal set by streams: keep delivering messages after close() until the peer closes. */
 export const kReadWhileClosing = Symbol('wskit.readWhileClosing');
 
@@ -77,46 +76,37 @@ const CLOSED = 3;
 const SERVER_SIDE = 1;
 /** `close()` may send any code valid on the wire: server-side sockets, or the option. */
 const ANY_VALID_CLOSE_CODE = 2;
-/** The application called `close()` (no reconnection after it). */
-const USER_CLOSED = 4;
+/** Set by streams: keep delivering messages after close() until the peer closes. */
+const READ_WHILE_CLOSING = 4;
+
+/** What the sockets a server accepted share: its tracking and its topic index. */
+export interface AcceptingServer {
+  /** Called once a socket is closed for good, before its `close` event. */
+  onClosed: (ws: WebSocket) => void;
+  topics: Topics;
+}
+
+/** A client's target and settings, and the abort of the handshake in progress. */
+interface ClientConnect {
+  target: ConnectTarget;
+  options: ResolvedClientOptions;
+  abort: ((reason: WebSocketError) => void) | null;
+}
 
 /** Marks a constructor call made by {@link acceptWebSocket} (never visible to users). */
 class Accepted<B extends BinaryType> {
   constructor(readonly init: AcceptedSocketInit<B>) {}
 }
 
-/**
- * An `onX` handler. Its event is compared bivariantly (a method's parameter), so that a
- * `WebSocket<"nodebuffer">` is also a `WebSocket`, the type of code taking sockets of any
- * binary type.
- */
-type Handler<B extends BinaryType, E> =
-  | { handler(this: WebSocket<B>, event: E): unknown }['handler']
-  | null;
-
-function invalidState(message: string): DOMException {
-  return new DOMException(message, 'InvalidStateError');
-}
-
-/**
- * One flat copy of a string: URL parsing leaves concatenated and sliced strings that keep their
- * pieces alive, about 300 bytes per socket instead of one ~40-byte string. A serialized URL
- * and a request head hold no lone surrogate, so the UTF-8 round trip is exact.
- */
-function flatCopy(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
-}
-
-/** WebIDL `[Clamp] unsigned short`. */
-function clampUnsignedShort(value: unknown): number {
-  const n = Number(value);
-  if (Number.isNaN(n)) return 0;
-  const clamped = Math.min(Math.max(n, 0), 65535);
-  const floor = Math.floor(clamped);
-  const diff = clamped - floor;
-  if (diff > 0.5) return floor + 1;
-  if (diff < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
+/** The events of a Node `WebSocket`, by type: those of every runtime, and `ping` and `pong`. */
+export interface WebSocketEventMap<B extends BinaryType = BinaryType> extends SocketEventMap {
+  /** A message: `data` is a string, or binary data as `binaryType` says. */
+  message: MessageEvent<MessageData<B>>;
+  error: ErrorEvent<WebSocketError>;
+  /** A ping arrived (it has been answered). */
+  ping: MessageEvent<Buffer>;
+  /** A pong arrived. */
+  pong: MessageEvent<Buffer>;
 }
 
 /**
@@ -128,39 +118,40 @@ function clampUnsignedShort(value: unknown): number {
  * close it goes back to CONNECTING, fires `reconnecting` before each attempt and `open` on each
  * success, and `send()` queues messages (in order, bounded) while disconnected.
  */
-export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEventTarget {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
-  declare readonly CONNECTING: 0;
-  declare readonly OPEN: 1;
-  declare readonly CLOSING: 2;
-  declare readonly CLOSED: 3;
-
-  /** Delivers a connection's reports to this object's private state (no closure per call). */
-  static readonly #Events = class implements ConnectionEvents {
-    constructor(readonly ws: WebSocket) {}
-    onMessage(data: Uint8Array, binary: boolean): void {
+export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketBase<
+  WebSocketEventMap<B>
+> {
+  /** This object's connections: they report to its private state (no closure per call). */
+  static readonly #Connection = class extends Connection {
+    constructor(
+      socket: Duplex,
+      role: 'client' | 'server',
+      compressor: MessageCompressor | null,
+      settings: ConnectionSettings,
+      readonly ws: WebSocket,
+    ) {
+      super(socket, role, compressor, settings);
+    }
+    protected reportMessage(data: Uint8Array, binary: boolean): void {
       this.ws.#onMessage(data, binary);
     }
-    onPing(payload: Uint8Array): void {
+    protected reportPing(payload: Uint8Array): void {
       const ws = this.ws;
       if (ws.hasListeners('ping'))
         ws.dispatchEvent(new MessageEvent('ping', { data: toBuffer(payload) }));
     }
-    onPong(payload: Uint8Array): void {
+    protected reportPong(payload: Uint8Array): void {
       const ws = this.ws;
       if (ws.hasListeners('pong'))
         ws.dispatchEvent(new MessageEvent('pong', { data: toBuffer(payload) }));
     }
-    onClosing(): void {
+    protected reportClosing(): void {
       if (this.ws.#readyState === OPEN) this.ws.#readyState = CLOSING;
     }
-    onError(error: WebSocketError): void {
-      this.ws.#fireError(error);
+    protected reportError(error: WebSocketError): void {
+      this.ws.fireError(error);
     }
-    onClosed(code: number, reason: string, wasClean: boolean): void {
+    protected reportClosed(code: number, reason: string, wasClean: boolean): void {
       this.ws.#onConnectionClosed(code, reason, wasClean);
     }
   };
@@ -172,21 +163,14 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
   #binaryType: B;
   #origin: string;
   #bufferedAfterClose = 0;
-  /** SERVER_SIDE, ANY_VALID_CLOSE_CODE and USER_CLOSED bits, in one field (idle memory). */
+  /** SERVER_SIDE, ANY_VALID_CLOSE_CODE and READ_WHILE_CLOSING bits, in one field (idle memory). */
   #flags = 0;
-  #onClosed: ((ws: WebSocket) => void) | null = null;
-
-  // Client connection settings, kept for reconnection.
-  #target: ConnectTarget | null = null;
-  #options: ResolvedClientOptions | null = null;
-  #reconnect: Reconnect | null = null;
-
-  // The current connection.
+  /** The accepting server's part, shared by all its sockets (null on clients). */
+  #server: AcceptingServer | null = null;
+  /** What a client needs to connect (again): released once open unless it reconnects. */
+  #client: ClientConnect | null = null;
+  #reconnect: NodeReconnect | null = null;
   #connection: Connection | null = null;
-  #abortHandshake: ((reason: WebSocketError) => void) | null = null;
-  #lastError: WebSocketError | undefined;
-  /** This object's side of its connections, shared by all of them. */
-  readonly #events: ConnectionEvents = new WebSocket.#Events(this);
 
   /**
    * Opens a connection to `url` (`ws:`, `wss:`, `http:`, `https:` or `ws+unix:`), offering
@@ -206,12 +190,13 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
     if ((url as unknown) instanceof Accepted) {
       const init = (url as unknown as Accepted<B>).init;
       this.#flags = SERVER_SIDE | ANY_VALID_CLOSE_CODE;
-      this.#url = flatCopy(init.url);
+      // The server shares one flat string among sockets of the same URL.
+      this.#url = init.url;
       this.#origin = '';
       this.#binaryType = init.binaryType;
       this.#protocol = init.protocol;
       this.#extensions = init.extensions;
-      this.#onClosed = init.onClosed;
+      this.#server = init.server;
       this.#attach(init.socket, 'server', init.compressor, init.settings);
       return;
     }
@@ -223,9 +208,8 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
     // The option, checked, or its default "blob" (which B, without the option, includes).
     this.#binaryType = resolved.binaryType as B;
     if (options.anyValidCloseCode === true) this.#flags = ANY_VALID_CLOSE_CODE;
-    this.#reconnect = resolved.reconnect ? new Reconnect(resolved.reconnect) : null;
-    this.#options = resolved;
-    this.#target = target;
+    this.#reconnect = resolved.reconnect ? new NodeReconnect(resolved.reconnect) : null;
+    this.#client = { target, options: resolved, abort: null };
     // Invalid headers or extension settings are the caller's mistake: report them now.
     buildRequest(
       target,
@@ -290,76 +274,6 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
       this.#binaryType = value;
   }
 
-  get onopen(): Handler<B, WebSocketEvent> {
-    return this.getHandler('open');
-  }
-  set onopen(fn: Handler<B, WebSocketEvent>) {
-    this.setHandler('open', fn);
-  }
-  /** Handler of the `message` event: `data` is a string, or binary data as `binaryType` says. */
-  get onmessage(): Handler<B, MessageEvent<MessageData<B>>> {
-    return this.getHandler('message');
-  }
-  set onmessage(fn: Handler<B, MessageEvent<MessageData<B>>>) {
-    this.setHandler('message', fn);
-  }
-  get onerror(): Handler<B, ErrorEvent<WebSocketError>> {
-    return this.getHandler('error');
-  }
-  set onerror(fn: Handler<B, ErrorEvent<WebSocketError>>) {
-    this.setHandler('error', fn);
-  }
-  get onclose(): Handler<B, CloseEvent> {
-    return this.getHandler('close');
-  }
-  set onclose(fn: Handler<B, CloseEvent>) {
-    this.setHandler('close', fn);
-  }
-
-  /** Listens for `open`, `message`, `error`, `close`, `ping`, `pong` or `reconnecting`. */
-  override addEventListener(
-    type: 'message',
-    listener: Listener<MessageEvent<MessageData<B>>> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'close',
-    listener: Listener<CloseEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'error',
-    listener: Listener<ErrorEvent<WebSocketError>> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'open',
-    listener: Listener<WebSocketEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'ping' | 'pong',
-    listener: Listener<MessageEvent<Buffer>> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: 'reconnecting',
-    listener: Listener<ReconnectEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<WebSocketEvent> | null,
-    options?: boolean | ListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener<never> | null,
-    options?: boolean | ListenerOptions,
-  ): void {
-    super.addEventListener(type, listener, options);
-  }
-
   /**
    * Sends a message: a string as text; an `ArrayBuffer`, a typed array, a `DataView` or a `Blob`
    * as binary. Throws `InvalidStateError` while connecting (with `reconnect`, the message is
@@ -370,7 +284,7 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
     if (this.#readyState === CONNECTING) {
       const reconnect = this.#reconnect;
       if (!reconnect) throw invalidState('send() was called before the connection opened');
-      reconnect.queue(data);
+      reconnect.queue(data, byteSize(data));
       return;
     }
     const connection = this.#connection;
@@ -388,30 +302,12 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
    * code is sent with 1000. Stops reconnection.
    */
   close(code?: number, reason?: string): void {
-    let wireCode: number | undefined;
-    if (code !== undefined) {
-      wireCode = clampUnsignedShort(code);
-      // Server-side sockets may also send the codes servers need (1001, 1008, 1011, ...).
-      const allowed =
-        (this.#flags & ANY_VALID_CLOSE_CODE) !== 0
-          ? isValidWireCloseCode(wireCode)
-          : wireCode === 1000 || (wireCode >= 3000 && wireCode <= 4999);
-      if (!allowed) {
-        throw new DOMException(
-          `close code ${wireCode} is not allowed: use 1000 or 3000-4999`,
-          'InvalidAccessError',
-        );
-      }
-    }
-    const text = reason === undefined ? '' : toUSVString(String(reason));
-    try {
-      checkCloseReason(text, Buffer.byteLength);
-    } catch (error) {
-      throw new DOMException((error as RangeError).message, 'SyntaxError');
-    }
-    // WHATWG: a reason without a code is sent with 1000.
-    if (wireCode === undefined && text !== '') wireCode = CloseCode.Normal;
-    this.#flags |= USER_CLOSED;
+    const [wireCode, text] = closeArguments(
+      code,
+      reason,
+      (this.#flags & ANY_VALID_CLOSE_CODE) !== 0,
+    );
+    this.#reconnect?.stop();
     this.#close(wireCode, text);
   }
 
@@ -467,7 +363,7 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
 
   /** Destroys the connection at once, without a closing handshake (Node extension); close is 1006. */
   terminate(): void {
-    this.#flags |= USER_CLOSED;
+    this.#reconnect?.stop();
     if (this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
       this.#close(undefined, '');
@@ -487,14 +383,6 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
   }
 
   /**
-   * Sends `value` as a JSON text message. Throws `ERR_WS_INVALID_ARGUMENT` for a value JSON
-   * cannot carry (undefined, a function, a BigInt, a cycle).
-   */
-  sendJSON(value: unknown): void {
-    this.send(encodeJson(value));
-  }
-
-  /**
    * Iterates over incoming messages parsed as JSON: `for await (const value of ws.json())`. A
    * message that is not JSON text ends the loop with `ERR_WS_INVALID_ARGUMENT`.
    */
@@ -507,14 +395,16 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
   }
 
   /** @internal */
-  [kReadWhileClosing] = false;
-
-  /** @internal */
-  [kTopics]: Topics | null = null;
+  get [kReadWhileClosing](): boolean {
+    return (this.#flags & READ_WHILE_CLOSING) !== 0;
+  }
+  set [kReadWhileClosing](value: boolean) {
+    this.#flags = value ? this.#flags | READ_WHILE_CLOSING : this.#flags & ~READ_WHILE_CLOSING;
+  }
 
   /** Subscribes this server-side socket to `topic` (see `WebSocketServer#publish`); false if it already was. */
   subscribe(topic: string): boolean {
-    const topics = this[kTopics];
+    const topics = this.#server?.topics;
     if (!topics) {
       throw new WebSocketError(
         'ERR_WS_UNSUPPORTED_OPERATION',
@@ -526,12 +416,12 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
 
   /** Leaves `topic`; false if this socket was not subscribed. */
   unsubscribe(topic: string): boolean {
-    return this[kTopics]?.unsubscribe(this, topic) ?? false;
+    return this.#server?.topics.unsubscribe(this, topic) ?? false;
   }
 
   /** The topics this socket is subscribed to (it leaves them all when it closes). */
   get topics(): ReadonlySet<string> {
-    return this[kTopics]?.topicsOf(this) ?? new Set();
+    return this.#server?.topics.topicsOf(this) ?? new Set();
   }
 
   /** @internal */
@@ -543,22 +433,18 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
   #close(code: number | undefined, reason: string): void {
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
     if (this.#readyState === CONNECTING) {
-      if (this.#abortHandshake === null) {
+      const abort = this.#client?.abort;
+      if (!abort) {
         // Between reconnection attempts (a retry is scheduled, or about to be): stop here. The
         // final close comes in a later task, so it is not nested in the event that led here.
-        this.#reconnect?.cancel();
-        this.#flags |= USER_CLOSED;
+        this.#reconnect?.stop();
         this.#readyState = CLOSING;
-        setImmediate(() => {
-          this.#readyState = CLOSED;
-          this.#dropPending();
-          this.#fireClose(CloseCode.Abnormal, '', false);
-        });
+        setImmediate(() => this.#closedForGood(CloseCode.Abnormal, '', false));
         return;
       }
       // WHATWG: closing before the connection is established fails the connection.
       this.#readyState = CLOSING;
-      this.#abortHandshake?.(
+      abort(
         new ConnectionError(
           'ERR_WS_CONNECTION_CLOSED',
           'close() was called before the connection was established',
@@ -573,9 +459,10 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
   // -- connection ------------------------------------------------------------------------------
 
   #connect(): void {
-    const options = this.#options!;
-    this.#abortHandshake = clientHandshake(this.#target!, options.handshake, (error, result) => {
-      this.#abortHandshake = null;
+    const client = this.#client!;
+    const options = client.options;
+    client.abort = clientHandshake(client.target, options.handshake, (error, result) => {
+      client.abort = null;
       if (error || !result) {
         const failure = error ?? new WebSocketError('ERR_WS_UNKNOWN', 'the handshake failed');
         // Aborted by close() or terminate(): the events come in a later task, after the call
@@ -593,7 +480,7 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
       const compressor = result.deflate
         ? new NodeDeflateCompressor(result.deflate, 'client', options.perMessageDeflate ?? {})
         : null;
-      this.#attach(result.socket, 'client', compressor, options);
+      this.#attach(result.socket, 'client', compressor, connectionSettings(options));
       const reconnect = this.#reconnect;
       let pending: WebSocketData[] = [];
       if (reconnect) {
@@ -601,8 +488,7 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
         pending = reconnect.takePending();
       } else {
         // Only a reconnection would need the connection settings again.
-        this.#target = null;
-        this.#options = null;
+        this.#client = null;
       }
       // Messages queued while disconnected go first, in order.
       for (const data of pending) this.send(data);
@@ -612,32 +498,20 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
   }
 
   #connectFailed(error: WebSocketError): void {
-    const retry = this.#readyState === CONNECTING && this.#shouldRetry(undefined);
+    const retry = this.#readyState === CONNECTING && this.#reconnect?.allows(undefined) === true;
     if (!retry) this.#readyState = CLOSED;
-    this.#fireError(error);
-    if (retry && this.#readyState === CONNECTING) {
-      this.#scheduleRetry(error);
-      return;
-    }
-    this.#readyState = CLOSED;
-    this.#dropPending();
-    this.#fireClose(CloseCode.Abnormal, '', false);
+    this.fireError(error);
+    if (retry && this.#readyState === CONNECTING) this.#retry();
+    else this.#closedForGood(CloseCode.Abnormal, '', false);
   }
 
-  #shouldRetry(code: number | undefined): boolean {
-    const reconnect = this.#reconnect;
-    return reconnect !== null && (this.#flags & USER_CLOSED) === 0 && reconnect.allows(code);
+  #retry(): void {
+    this.#reconnect!.retry(this, () => this.#connect());
   }
 
-  #scheduleRetry(error: WebSocketError | undefined): void {
-    const reconnect = this.#reconnect!;
-    const { attempt, delay } = reconnect.next();
-    this.#readyState = CONNECTING;
-    this.dispatchEvent(new ReconnectEvent('reconnecting', { attempt, delay, error }));
-    if (this.#readyState !== CONNECTING || (this.#flags & USER_CLOSED) !== 0) return;
-    reconnect.schedule(delay, () => {
-      if (this.#readyState === CONNECTING && (this.#flags & USER_CLOSED) === 0) this.#connect();
-    });
+  protected override fireError(error: WebSocketError): void {
+    if (this.#reconnect) this.#reconnect.lastError = error;
+    super.fireError(error);
   }
 
   /** The one path by which a socket becomes this object's open connection. */
@@ -648,16 +522,15 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
     settings: ConnectionSettings,
   ): void {
     this.#readyState = OPEN;
-    this.#lastError = undefined;
-    this.#connection = new Connection(socket, role, compressor, settings, this.#events);
+    this.#connection = new WebSocket.#Connection(socket, role, compressor, settings, this);
   }
 
   #onMessage(data: Uint8Array, binary: boolean): void {
     // WHATWG: messages that arrive after close() was called are not delivered (a stream whose
     // writable side ended still reads until the peer's close).
     if (!this.hasListeners('message')) return;
-    if (this.#readyState !== OPEN && !(this.#readyState === CLOSING && this[kReadWhileClosing]))
-      return;
+    const state = this.#readyState;
+    if (state !== OPEN && !(state === CLOSING && (this.#flags & READ_WHILE_CLOSING) !== 0)) return;
     let value: unknown;
     if (!binary) value = nodePlatform.decode(data);
     else if (this.#binaryType === 'nodebuffer') value = toBuffer(data);
@@ -668,59 +541,36 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketEvent
 
   #onConnectionClosed(code: number, reason: string, wasClean: boolean): void {
     if (this.#readyState === CLOSED) return;
-    this.#reconnect?.lost();
-    const retry = (this.#flags & SERVER_SIDE) === 0 && this.#shouldRetry(code);
     this.#connection = null;
-    this.#readyState = retry ? CONNECTING : CLOSED;
-    if (!retry) {
-      // Messages that will never be sent are reported before the final close.
-      this.#dropPending();
+    const reconnect = this.#reconnect;
+    reconnect?.lost();
+    if (reconnect === null || !reconnect.allows(code)) {
       // The server that tracks this socket forgets it before anyone hears of the close.
-      this.#onClosed?.(this);
+      this.#closedForGood(code, reason, wasClean, this.#server?.onClosed ?? null);
+      return;
     }
-    this.#fireClose(code, reason, wasClean);
-    if (retry && this.#readyState === CONNECTING && (this.#flags & USER_CLOSED) === 0)
-      this.#scheduleRetry(this.#lastError);
+    this.#readyState = CONNECTING;
+    this.fireClose(code, reason, wasClean);
+    if (this.#readyState === CONNECTING) this.#retry();
   }
 
-  #dropPending(): void {
-    const count = this.#reconnect?.takePending().length ?? 0;
-    if (count === 0) return;
-    this.#fireError(
-      new WebSocketError(
-        'ERR_WS_NOT_SENT',
-        `${count} message(s) queued while reconnecting were not sent: the connection closed for good`,
-      ),
-    );
+  /** No connection and no retry: CLOSED, then the lost queue's error, then the close event. */
+  #closedForGood(
+    code: number,
+    reason: string,
+    wasClean: boolean,
+    onClosed: ((ws: WebSocket) => void) | null = null,
+  ): void {
+    this.#readyState = CLOSED;
+    // Messages that will never be sent are reported before the final close.
+    const notSent = this.#reconnect?.dropPending();
+    if (notSent) this.fireError(notSent);
+    onClosed?.(this);
+    this.fireClose(code, reason, wasClean);
   }
-
-  #fireError(error: WebSocketError): void {
-    this.#lastError = error;
-    if (this.hasListeners('error'))
-      this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }));
-  }
-
-  #fireClose(code: number, reason: string, wasClean: boolean): void {
-    if (this.hasListeners('close'))
-      this.dispatchEvent(new CloseEvent('close', { code, reason, wasClean }));
-  }
-}
-
-for (const [name, value] of [
-  ['CONNECTING', CONNECTING],
-  ['OPEN', OPEN],
-  ['CLOSING', CLOSING],
-  ['CLOSED', CLOSED],
-] as const) {
-  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
 }
 
 /** @internal makes the `WebSocket` of a connection a server has accepted. */
 export function acceptWebSocket<B extends BinaryType>(init: AcceptedSocketInit<B>): WebSocket<B> {
   return new WebSocket<B>(new Accepted(init) as unknown as string);
-}
-
-/** WebIDL USVString: lone surrogates become U+FFFD. */
-function toUSVString(text: string): string {
-  return Buffer.from(text).toString();
 }

@@ -20,20 +20,22 @@ export class WebSocketEvent {
   static readonly CAPTURING_PHASE = 1;
   static readonly AT_TARGET = 2;
   static readonly BUBBLING_PHASE = 3;
-  readonly NONE = 0;
-  readonly CAPTURING_PHASE = 1;
-  readonly AT_TARGET = 2;
-  readonly BUBBLING_PHASE = 3;
+  // The constants and the fields that never change live on the prototype (set below): an event
+  // kept by an application, such as the `open` event a promise resolved with, costs less.
+  declare readonly NONE: 0;
+  declare readonly CAPTURING_PHASE: 1;
+  declare readonly AT_TARGET: 2;
+  declare readonly BUBBLING_PHASE: 3;
 
   readonly type: string;
   target: unknown = null;
   currentTarget: unknown = null;
   eventPhase = 0;
-  readonly bubbles = false;
-  readonly cancelable = false;
-  readonly composed = false;
-  readonly defaultPrevented = false;
-  readonly isTrusted = false;
+  declare readonly bubbles: false;
+  declare readonly cancelable: false;
+  declare readonly composed: false;
+  declare readonly defaultPrevented: false;
+  declare readonly isTrusted: false;
   readonly timeStamp: number;
   /** @internal set by stopImmediatePropagation */
   stopped = false;
@@ -57,6 +59,19 @@ export class WebSocketEvent {
   }
 }
 
+for (const [name, value] of Object.entries({
+  NONE: 0,
+  CAPTURING_PHASE: 1,
+  AT_TARGET: 2,
+  BUBBLING_PHASE: 3,
+  bubbles: false,
+  cancelable: false,
+  composed: false,
+  defaultPrevented: false,
+  isTrusted: false,
+}))
+  Object.defineProperty(WebSocketEvent.prototype, name, { value, enumerable: true });
+
 /**
  * The binary data of a message for each `binaryType` of the WHATWG standard. Node's WebSocket
  * adds "nodebuffer" to these.
@@ -73,9 +88,12 @@ export interface StandardBinaryData {
 export class MessageEvent<T = unknown> extends WebSocketEvent {
   readonly data: T;
   readonly origin: string;
-  readonly lastEventId = '';
-  readonly source = null;
-  readonly ports: readonly never[] = [];
+  /** Always "" (server-sent events use it). */
+  declare readonly lastEventId: '';
+  /** Always null (cross-document messaging uses it). */
+  declare readonly source: null;
+  /** Always empty (channel messaging uses it). */
+  declare readonly ports: readonly never[];
 
   constructor(type: string, init: { data: T; origin?: string }) {
     super(type);
@@ -83,6 +101,13 @@ export class MessageEvent<T = unknown> extends WebSocketEvent {
     this.origin = init.origin ?? '';
   }
 }
+
+for (const [name, value] of Object.entries({
+  lastEventId: '',
+  source: null,
+  ports: Object.freeze([]),
+}))
+  Object.defineProperty(MessageEvent.prototype, name, { value, enumerable: true });
 
 /** Fired once when the connection has closed. */
 export class CloseEvent extends WebSocketEvent {
