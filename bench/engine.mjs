@@ -9,7 +9,8 @@
 // at 64 B, 16 KiB and 1 MiB, binary and text. wskit runs with its Node platform (bufferutil's
 // native mask when installed, as it is here) and with the WebAssembly SIMD kernel alone (what it
 // uses without bufferutil, and in browsers); ws with bufferutil. Each figure is the median of
-// BENCH_REPS (default 5) interleaved runs of about 0.2 s.
+// BENCH_REPS (default 5) interleaved runs of about 0.2 s, after one unmeasured run of every case
+// of the size and type (the first runs of a case are slower: JIT compilation, heap growth).
 //
 // Run alone: `node bench/engine.mjs` (after a build), or as part of run.mjs (part `engine`).
 // Prints a table; with --json, prints the results as JSON on stdout instead.
@@ -189,6 +190,8 @@ export async function runEngineBench() {
         cases.push({ path: 'send', c, run: send, per: SEND_BATCH(s.size), prepare: () => null });
       }
       const samples = new Map(cases.map((k) => [k, []]));
+      // One unmeasured round first: the first runs of a case are slower (JIT, heap growth).
+      for (const k of cases) measure(k.run, k.per, k.prepare);
       for (let rep = 0; rep < REPS; rep++) {
         for (let i = 0; i < cases.length; i++) {
           const k = cases[(i + rep) % cases.length];

@@ -3,8 +3,9 @@
 // `npm run bench` (builds first) or `node bench/run.mjs` after a build.
 // Publish/subscribe (topics, wskit/redis against Socket.IO and ws) is measured by bench/pubsub.mjs.
 //
-//   BENCH_REPS=n     repetitions (default 3; the median is reported)
-//   BENCH_QUICK=1    tiny counts and one repetition: a smoke run of a few seconds
+//   BENCH_REPS=n     repetitions (default 3; the median is reported), after one unmeasured
+//                    warm-up round of the echo benchmarks (see Warm-up below)
+//   BENCH_QUICK=1    tiny counts and one repetition (warm-up round kept): a smoke run
 //   BENCH_SCALE=x    multiplies every message count of the echo benchmarks (e.g. 3 on an idle,
 //                    fast machine)
 //   BENCH_CONNS=n    connections in the idle-connection memory test (default 1000)
@@ -27,6 +28,14 @@
 // whether the two processes fall into a batching rhythm or wake each other for every message,
 // which says more about the scheduler than about the libraries; in that mode the server's CPU
 // time is measured over the whole measurement (warm-up included) and added per message.
+// Warm-up. The first rounds in a fresh child are slower for every library, raw TCP included (JIT
+// compilation, heap and socket-buffer growth): measured on this VM, one case repeated in a fresh
+// child reached its steady CPU time per message after about 30,000 messages at 64 B, 5,000 at
+// 16 KiB and 60-80 at 1 MiB, 2-8x slower before. So each echo benchmark starts with one unmeasured
+// round (WARMUP_ROUNDS) of every case in every child, in the same interleaved order, with half the
+// measured count (WARMUP_ROUND_SHARE) plus the usual in-connection warm-up; its results are
+// discarded and the median is taken over the BENCH_REPS measured repetitions. Every pairing gets
+// the same warm-up. Each measurement also starts with an untimed ~10% of its own messages.
 // The memory tests run their server and their clients in two fresh child processes per library
 // (with --expose-gc), so each side's memory is measured on its own.
 //
@@ -51,6 +60,10 @@ import { snapshotWskit } from './lib/wskit.mjs';
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
 const REPS = positiveInt(env.BENCH_REPS, QUICK ? 1 : 3);
+// Unmeasured rounds of every echo case before the measured repetitions, each with this share of
+// the measured message count (see the header).
+const WARMUP_ROUNDS = 1;
+const WARMUP_ROUND_SHARE = 0.5;
 const SCALE = Number(env.BENCH_SCALE ?? 1) * (QUICK ? 0.01 : 1);
 const CONNS = positiveInt(env.BENCH_CONNS, QUICK ? 50 : 1000);
 const DEFLATE_CONNS = positiveInt(env.BENCH_DEFLATE_CONNS, QUICK ? 10 : 100);
@@ -298,23 +311,33 @@ async function runEcho(suite) {
   const { endsOf, stop } = await startEchoChildren(suite);
   try {
     const runs = new Map(); // `${size}|${type}|${pairing}` -> [{ rep, seconds, cpuPerMessage }]
-    const total = REPS * cases.length * pairings.length;
+    const total = (WARMUP_ROUNDS + REPS) * cases.length * pairings.length;
     let done = 0;
-    for (let rep = 0; rep < REPS; rep++) {
-      if (!PROGRESS) console.error(`${suite.name}: repetition ${rep + 1} of ${REPS}`);
+    // Rounds below 0 are the warm-up: the same measurements, in the same order, discarded.
+    for (let rep = -WARMUP_ROUNDS; rep < REPS; rep++) {
+      const warmup = rep < 0;
+      const round = warmup ? `warm-up ${rep + WARMUP_ROUNDS + 1}` : `rep ${rep + 1}`;
+      if (!PROGRESS)
+        console.error(
+          `${suite.name}: ${warmup ? `${round} (not measured)` : `repetition ${rep + 1} of ${REPS}`}`,
+        );
       for (const c of cases) {
         // Interleaved, and the pairing order rotates with each repetition, so that drift and
         // position effects fall on every pairing alike.
         for (let k = 0; k < pairings.length; k++) {
-          const p = pairings[(k + rep) % pairings.length];
-          const where = `${suite.name} ${c.label} ${c.type}, ${p.label} (rep ${rep + 1})`;
+          const p = pairings[(k + rep + pairings.length * WARMUP_ROUNDS) % pairings.length];
+          const where = `${suite.name} ${c.label} ${c.type}, ${p.label} (${round})`;
           done++;
           if (PROGRESS) process.stderr.write(`\r[${done}/${total}] ${where}`.padEnd(72));
           const key = `${c.size}|${c.type}|${p.key}`;
           if (!runs.has(key)) runs.set(key, []);
           const ends = endsOf(p);
           try {
-            runs.get(key).push({ rep: rep + 1, ...(await measureEcho(ends, c, suite.deflate)) });
+            const job = warmup
+              ? { ...c, count: Math.max(4, Math.round(c.count * WARMUP_ROUND_SHARE)) }
+              : c;
+            const measured = await measureEcho(ends, job, suite.deflate);
+            if (!warmup) runs.get(key).push({ rep: rep + 1, ...measured });
           } catch (error) {
             recordError(where, error);
             // Let the aborted connection's errors (e.g. EPIPE on the server) arrive, so they
@@ -769,7 +792,7 @@ function printReport(report) {
     `\nwskit ${report.versions.wskit} vs ws ${report.versions.ws} ` +
       `(bufferutil ${report.versions.bufferutil}) · node ${report.node} · ` +
       `${report.cpu.model} × ${report.cpu.cores} · ` +
-      `${report.reps} rep(s), median` +
+      `${report.reps} rep(s) after ${report.warmupRounds} warm-up round(s), median` +
       (report.quick ? ' · QUICK: smoke run, the numbers mean nothing' : ''),
   );
   console.log(
@@ -1086,6 +1109,8 @@ async function runAll(started, loadAtStart, snapshot) {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     cpu: { model: cpus[0]?.model?.trim() ?? 'unknown', cores: cpus.length },
     quick: QUICK,
+    warmupRounds: WARMUP_ROUNDS,
+    warmupRoundShare: WARMUP_ROUND_SHARE,
     reps: REPS,
     scale: SCALE,
     loadAverage: { start: loadAtStart, end: os.loadavg() },
