@@ -31,6 +31,13 @@ const CLOSED = 4;
 const PAUSE_SHIFT = 3;
 type OwnedSocket = Duplex & { [kConnection]: Connection };
 
+/** A connection's timers; the heartbeat's ping and pong, and the bound on the closing. */
+interface Timers {
+  close: NodeJS.Timeout | null;
+  ping: NodeJS.Timeout | null;
+  pong: NodeJS.Timeout | null;
+}
+
 /**
  * One open WebSocket connection on a Node socket: the engine's sink (bytes out to the socket,
  * events up to the owner), the socket's listeners, the heartbeat and the close timer, and the
@@ -47,9 +54,8 @@ export abstract class Connection implements ProtocolSink {
   readonly #settings: ConnectionSettings;
   /** CLOSING, FAILED and CLOSED bits, and the ReadPause reasons shifted by PAUSE_SHIFT. */
   #state = 0;
-  #closeTimer: NodeJS.Timeout | null = null;
-  #pingTimer: NodeJS.Timeout | null = null;
-  #pongTimer: NodeJS.Timeout | null = null;
+  /** Made when the first timer is armed: most connections have no heartbeat and never close. */
+  #timers: Timers | null = null;
   #sendQueue: WebSocketData[] | null = null;
   #queuedBytes = 0;
   /** Control frames (pongs) answered while the socket's buffer was not empty. */
@@ -295,9 +301,10 @@ export abstract class Connection implements ProtocolSink {
   }
 
   onPong(payload: Uint8Array): void {
-    if (this.#pongTimer) {
-      clearTimeout(this.#pongTimer);
-      this.#pongTimer = null;
+    const timers = this.#timers;
+    if (timers?.pong) {
+      clearTimeout(timers.pong);
+      timers.pong = null;
     }
     this.reportPong(payload);
   }
@@ -381,13 +388,19 @@ export abstract class Connection implements ProtocolSink {
 
   // -- timers ----------------------------------------------------------------------------------
 
+  #timersMade(): Timers {
+    if (this.#timers === null) this.#timers = { close: null, ping: null, pong: null };
+    return this.#timers;
+  }
+
   #startHeartbeat(interval: number, timeout: number): void {
     const engine = this.engine;
-    this.#pingTimer = setInterval(() => {
-      if ((this.#state & CLOSED) !== 0 || (this.#state & CLOSING) !== 0 || this.#pongTimer) return;
+    const timers = this.#timersMade();
+    timers.ping = setInterval(() => {
+      if ((this.#state & CLOSED) !== 0 || (this.#state & CLOSING) !== 0 || timers.pong) return;
       engine.ping();
-      this.#pongTimer = setTimeout(() => {
-        this.#pongTimer = null;
+      timers.pong = setTimeout(() => {
+        timers.pong = null;
         if ((this.#state & CLOSED) !== 0 || engine.done) return;
         this.#state |= FAILED;
         this.reportError(
@@ -398,25 +411,29 @@ export abstract class Connection implements ProtocolSink {
         );
         this.socket.destroy();
       }, timeout);
-      this.#pongTimer.unref();
+      timers.pong.unref();
     }, interval);
-    this.#pingTimer.unref();
+    timers.ping.unref();
   }
 
   #stopTimers(): void {
-    for (const timer of [this.#closeTimer, this.#pongTimer]) if (timer) clearTimeout(timer);
-    if (this.#pingTimer) clearInterval(this.#pingTimer);
-    this.#closeTimer = null;
-    this.#pongTimer = null;
-    this.#pingTimer = null;
+    const timers = this.#timers;
+    if (timers === null) return;
+    if (timers.close) clearTimeout(timers.close);
+    if (timers.pong) clearTimeout(timers.pong);
+    if (timers.ping) clearInterval(timers.ping);
+    timers.close = null;
+    timers.pong = null;
+    timers.ping = null;
   }
 
   #armCloseTimer(): void {
     const timeout = this.#settings.closeTimeout;
-    if (this.#closeTimer || timeout <= 0 || (this.#state & CLOSED) !== 0) return;
+    if (this.#timers?.close || timeout <= 0 || (this.#state & CLOSED) !== 0) return;
     const socket = this.socket;
-    this.#closeTimer = setTimeout(() => socket.destroy(), timeout);
-    this.#closeTimer.unref?.();
+    const timers = this.#timersMade();
+    timers.close = setTimeout(() => socket.destroy(), timeout);
+    timers.close.unref?.();
   }
 
   // -- ordered sending of Blobs ----------------------------------------------------------------

@@ -79,6 +79,9 @@ const ANY_VALID_CLOSE_CODE = 2;
 /** Set by streams: keep delivering messages after close() until the peer closes. */
 const READ_WHILE_CLOSING = 4;
 
+/** The URL and origin of the last client made, shared by the next clients of the same URL. */
+let lastClientUrl = { href: '', origin: '' };
+
 /** What the sockets a server accepted share: its tracking and its topic index. */
 export interface AcceptingServer {
   /** Called once a socket is closed for good, before its `close` event. */
@@ -202,8 +205,15 @@ export class WebSocket<B extends BinaryType = BinaryType> extends WebSocketBase<
     }
     const target = parseWebSocketUrl(url);
     const list = resolveProtocols(protocols);
-    this.#url = flatCopy(target.href);
-    this.#origin = target.socketPath ? 'null' : flatCopy(new URL(target.href).origin);
+    if (target.href !== lastClientUrl.href) {
+      // Clients of the same URL share one flat copy of it and of its origin (idle memory).
+      lastClientUrl = {
+        href: flatCopy(target.href),
+        origin: target.socketPath ? 'null' : flatCopy(new URL(target.href).origin),
+      };
+    }
+    this.#url = lastClientUrl.href;
+    this.#origin = lastClientUrl.origin;
     const resolved = resolveClientOptions(options, list);
     // The option, checked, or its default "blob" (which B, without the option, includes).
     this.#binaryType = resolved.binaryType as B;

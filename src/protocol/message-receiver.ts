@@ -43,6 +43,16 @@ function closeReasonOf(code: WebSocketErrorCode): string {
   }
 }
 
+/** The parts of a receiver few connections need: made together, on first need. */
+interface ReceiverExtras {
+  /** Checks text arriving in pieces. */
+  utf8: Utf8Validator | null;
+  /** What arrived behind a message being decompressed. */
+  backlog: InboundFrame[] | null;
+  /** The reason in the peer's close frame. */
+  peerReason: string;
+}
+
 /**
  * The engine's incoming side: what the frame reader finds becomes messages for the sink (text
  * validated as UTF-8, compressed messages inflated in order), pings are answered, the peer's
@@ -50,12 +60,18 @@ function closeReasonOf(code: WebSocketErrorCode): string {
  * (RFC 6455 section 7.1.7). A layer of `WebSocketProtocol`, which is one object per connection.
  */
 export abstract class MessageReceiver extends MessageSender {
-  /** Checks text arriving in pieces; made for the first such message (idle connections have none). */
-  private utf8: Utf8Validator | null = null;
-  /** What arrived behind a message being decompressed. */
-  private backlog: InboundFrame[] | null = null;
+  /** Made on first need: an idle connection has none of its parts (idle memory). */
+  private extras: ReceiverExtras | null = null;
+
   /** The reason in the peer's close frame. */
-  protected peerReason = '';
+  protected get peerReason(): string {
+    return this.extras?.peerReason ?? '';
+  }
+
+  private extrasMade(): ReceiverExtras {
+    if (this.extras === null) this.extras = { utf8: null, backlog: null, peerReason: '' };
+    return this.extras;
+  }
 
   /** The code of the peer's close frame: 1005 when it had none or none came. */
   protected get peerCode(): number {
@@ -72,7 +88,7 @@ export abstract class MessageReceiver extends MessageSender {
     if (streamed && !compressed && opcode === Opcode.Text) {
       // Every byte went through onMessageData: only a code point left open remains to refuse.
       validated = true;
-      const open = this.has(UTF8_OPEN) && !this.utf8!.complete;
+      const open = this.has(UTF8_OPEN) && !this.extras!.utf8!.complete;
       this.bits &= ~UTF8_OPEN;
       if (open)
         return this.fail(CloseCode.InvalidPayload, 'text message ends inside a UTF-8 sequence');
@@ -85,10 +101,10 @@ export abstract class MessageReceiver extends MessageSender {
     if (compressed || opcode !== Opcode.Text) return;
     // RFC 6455 section 8.1: invalid UTF-8 fails the connection, here at the chunk that carries
     // it rather than when the message completes.
-    let utf8 = this.utf8;
+    let utf8 = this.extras?.utf8 ?? null;
     if (utf8 === null) {
       utf8 = new Utf8Validator(this.platform.isUtf8);
-      this.utf8 = utf8;
+      this.extrasMade().utf8 = utf8;
     }
     if (!this.has(UTF8_OPEN)) {
       utf8.reset();
@@ -115,7 +131,7 @@ export abstract class MessageReceiver extends MessageSender {
     if (this.has(FAILED) || this.has(CLOSE_RECEIVED)) return;
     this.bits |= FAILED;
     this.stopReading();
-    this.backlog = null;
+    if (this.extras !== null) this.extras.backlog = null;
     this.outQueue = null;
     const error = new ProtocolError(closeCode, message, code);
     if (!this.has(CLOSE_SENT) || this.has(CLOSE_PENDING)) {
@@ -128,8 +144,9 @@ export abstract class MessageReceiver extends MessageSender {
 
   /** Keeps order: everything after a message being decompressed waits for it. */
   private hold(frame: InboundFrame): void {
-    const backlog = this.backlog ?? [];
-    this.backlog = backlog;
+    const extras = this.extrasMade();
+    const backlog = extras.backlog ?? [];
+    extras.backlog = backlog;
     backlog.push(frame);
     if (backlog.length === BACKLOG_PAUSE && !this.has(PAUSED) && this.sink.pause) {
       this.bits |= PAUSED;
@@ -203,7 +220,7 @@ export abstract class MessageReceiver extends MessageSender {
   }
 
   private drainBacklog(): void {
-    const backlog = this.backlog;
+    const backlog = this.extras?.backlog ?? null;
     while (!this.has(INBOUND_BUSY) && backlog !== null && backlog.length > 0 && !this.has(FAILED)) {
       const f = backlog.shift()!;
       if (f.opcode === Opcode.Text || f.opcode === Opcode.Binary)
@@ -211,7 +228,7 @@ export abstract class MessageReceiver extends MessageSender {
       else this.handleControl(f.opcode, f.payload);
     }
     if (!this.has(INBOUND_BUSY) && (backlog === null || backlog.length === 0)) {
-      this.backlog = null;
+      if (this.extras !== null) this.extras.backlog = null;
       if (this.has(PAUSED)) {
         this.bits &= ~PAUSED;
         this.sink.resume?.();
@@ -238,7 +255,7 @@ export abstract class MessageReceiver extends MessageSender {
     this.stopReading();
     // RFC 6455 section 5.5.1: answer a close with a close, echoing the code (after any message
     // still being compressed, which section 5.5.1 allows to finish first).
-    this.peerReason = reason;
+    if (reason !== '') this.extrasMade().peerReason = reason;
     if (!this.has(CLOSE_SENT))
       this.sendClose(code === CloseCode.NoStatus ? undefined : code, '', 0);
     this.sink.onClose(code, reason);

@@ -141,11 +141,17 @@ export class ErrorEvent<E extends Error = Error> extends WebSocketEvent {
 interface Entry {
   type: string;
   callback: Listener<never> | null;
-  once: boolean;
-  /** True for the entry behind an `onX` handler property. */
-  attribute: boolean;
-  removed: boolean;
+  /** ONCE, ATTRIBUTE and REMOVED bits, in one field (idle memory: one entry per listener). */
+  flags: number;
 }
+
+// Bits of Entry#flags.
+/** Removed after its first call (`once`). */
+const ONCE = 1;
+/** Installed by an `onX` handler attribute. */
+const ATTRIBUTE = 2;
+/** Removed from the list (a dispatch that copied the list skips it). */
+const REMOVED = 4;
 
 /** Reports a listener's exception the way the DOM does: asynchronously, without stopping dispatch. */
 function report(error: unknown): void {
@@ -173,13 +179,12 @@ export class WebSocketEventTarget {
     if (opts.signal?.aborted) return;
     const list = this.listeners;
     if (list !== null)
-      for (const e of list) if (e.type === type && !e.attribute && e.callback === callback) return;
+      for (const e of list)
+        if (e.type === type && (e.flags & ATTRIBUTE) === 0 && e.callback === callback) return;
     const entry: Entry = {
       type,
       callback: callback as Listener<never>,
-      once: opts.once === true,
-      attribute: false,
-      removed: false,
+      flags: opts.once === true ? ONCE : 0,
     };
     this.addEntry(entry);
     opts.signal?.addEventListener('abort', () => this.removeEntry(entry), { once: true });
@@ -193,7 +198,7 @@ export class WebSocketEventTarget {
   ): void {
     if (callback === null) return;
     const entry = this.listeners?.find(
-      (e) => e.type === type && !e.attribute && e.callback === callback,
+      (e) => e.type === type && (e.flags & ATTRIBUTE) === 0 && e.callback === callback,
     );
     if (entry) this.removeEntry(entry);
   }
@@ -234,8 +239,8 @@ export class WebSocketEventTarget {
   }
 
   private invoke(event: WebSocketEvent | Event, entry: Entry): void {
-    if (entry.removed || entry.callback === null) return;
-    if (entry.once) this.removeEntry(entry);
+    if ((entry.flags & REMOVED) !== 0 || entry.callback === null) return;
+    if ((entry.flags & ONCE) !== 0) this.removeEntry(entry);
     const cb = entry.callback as Listener<WebSocketEvent | Event>;
     try {
       if (typeof cb === 'function') cb.call(this, event);
@@ -254,12 +259,12 @@ export class WebSocketEventTarget {
   }
 
   protected getHandler<F>(type: string): F | null {
-    const entry = this.listeners?.find((e) => e.type === type && e.attribute);
+    const entry = this.listeners?.find((e) => e.type === type && (e.flags & ATTRIBUTE) !== 0);
     return (entry?.callback as F | undefined) ?? null;
   }
 
   protected setHandler(type: string, handler: unknown): void {
-    const existing = this.listeners?.find((e) => e.type === type && e.attribute);
+    const existing = this.listeners?.find((e) => e.type === type && (e.flags & ATTRIBUTE) !== 0);
     // HTML event handler attributes hold functions; anything else clears the handler.
     const fn = typeof handler === 'function' ? handler : null;
     if (existing) {
@@ -271,9 +276,7 @@ export class WebSocketEventTarget {
     const entry: Entry = {
       type,
       callback: fn as Listener<never>,
-      once: false,
-      attribute: true,
-      removed: false,
+      flags: ATTRIBUTE,
     };
     this.addEntry(entry);
   }
@@ -290,6 +293,6 @@ export class WebSocketEventTarget {
     if (list === null) return;
     const i = list.indexOf(entry);
     if (i >= 0) list.splice(i, 1);
-    entry.removed = true;
+    entry.flags |= REMOVED;
   }
 }
