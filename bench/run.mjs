@@ -30,8 +30,10 @@
 // time is measured over the whole measurement (warm-up included) and added per message.
 // Warm-up. The first rounds in a fresh child are slower for every library, raw TCP included (JIT
 // compilation, heap and socket-buffer growth): measured on this VM, one case repeated in a fresh
-// child reached its steady CPU time per message after about 30,000 messages at 64 B, 5,000 at
-// 16 KiB and 60-80 at 1 MiB, 2-8x slower before. So each echo benchmark starts with one unmeasured
+// child reached its steady CPU time per message after about 30,000 messages at 64 B, 15,000-20,000
+// at 16 KiB (both libraries) and several hundred at 1 MiB, 2-3x slower before. A measurement of
+// 0.1 s (the counts of earlier versions at 16 KiB and 1 MiB) mostly measured that warm-up and
+// swung by 50% between runs. So each echo benchmark starts with one unmeasured
 // round (WARMUP_ROUNDS) of every case in every child, in the same interleaved order, with half the
 // measured count (WARMUP_ROUND_SHARE) plus the usual in-connection warm-up; its results are
 // discarded and the median is taken over the BENCH_REPS measured repetitions. Every pairing gets
@@ -90,11 +92,11 @@ const wanted = (part) => ONLY.length === 0 || ONLY.includes(part);
 const MEASUREMENT_TIMEOUT_MS = 120_000;
 
 // Window: messages in flight. Count: echoes timed, for about 0.3-1.5 s per measurement on a slow
-// two-core VM (the whole run must stay under 3 minutes there); raise BENCH_SCALE on a fast machine.
+// two-core VM (the echo part takes about 90 s there); raise BENCH_SCALE on a fast machine.
 const SIZES = [
   { label: '64 B', size: 64, window: 64, count: 30_000 },
-  { label: '16 KiB', size: 16 * 1024, window: 16, count: 4_000 },
-  { label: '1 MiB', size: 1024 * 1024, window: 4, count: 60 },
+  { label: '16 KiB', size: 16 * 1024, window: 16, count: 16_000 },
+  { label: '1 MiB', size: 1024 * 1024, window: 4, count: 240 },
 ];
 const TYPES = ['binary', 'text'];
 // `ws` runs with its optional native addon `bufferutil` (a dev dependency here), as production

@@ -18,7 +18,7 @@ type NativeMask = (
 ) => void;
 
 /** Text at least this long is checked for ASCII before decoding (see `decode`). */
-const ASCII_CHECK_MIN = 64 * 1024;
+const ASCII_CHECK_MIN = 1024;
 
 /** Below this many bytes a call into the addon costs more than it saves. */
 const NATIVE_MIN = 128;
@@ -92,14 +92,19 @@ export const nodePlatform: Platform = {
   alloc: (size) => Buffer.allocUnsafe(size),
   concat: (chunks, total) => Buffer.concat(chunks, total),
   byteLength: (text) => Buffer.byteLength(text),
-  encodeInto: (text, target, offset) => asBuffer(target).write(text, offset),
+  // Text measured as ASCII is copied as latin1 (its bytes are the same): measured here about 3x
+  // faster than the UTF-8 encoder at 4 KiB and more.
+  encodeInto: (text, target, offset, byteLength) =>
+    byteLength === text.length
+      ? asBuffer(target).write(text, offset, 'latin1')
+      : asBuffer(target).write(text, offset),
   decode: (bytes) => {
     const buffer = asBuffer(bytes);
-    // Node turns ASCII (or latin1) text of about 1 MB or more into an external string, outside
-    // V8's heap: measured here ~1 ms per MiB, against ~5 ms for the heap string its UTF-8 decoder
-    // makes. Below the threshold the ASCII check would cost more than it can save.
+    // ASCII is decoded as latin1 (the same characters): a copy, measured here 1.6x faster than the
+    // UTF-8 decoder at 16 KiB and 3x at 1 MiB (where Node makes it an external string, outside
+    // V8's heap), the ASCII check included. Below the threshold the check costs what it saves.
     return buffer.length >= ASCII_CHECK_MIN && isAscii(buffer)
-      ? buffer.toString('ascii')
+      ? buffer.toString('latin1')
       : buffer.toString();
   },
   randomFill: (target) => {

@@ -136,7 +136,7 @@ export abstract class MessageSender extends FrameReader {
     const length = isText ? platform.byteLength(payload) : payload.length;
     const out = platform.alloc(frameHeaderSize(length, false) + length);
     const o = writeFrameHeader(out, 0, true, false, opcode, length, false);
-    if (isText) platform.encodeInto(payload, out, o);
+    if (isText) platform.encodeInto(payload, out, o, length);
     else out.set(payload, o);
     return out;
   }
@@ -209,13 +209,13 @@ export abstract class MessageSender extends FrameReader {
       MaskKeyPool.for(this.platform).next(out, o - 4);
       const mask: MaskKernel = this.platform.mask ?? applyMask;
       if (isText) {
-        this.platform.encodeInto(payload, out, o);
+        this.platform.encodeInto(payload, out, o, length);
         mask(out, o, out, o, length, out, o - 4);
       } else {
         mask(payload, 0, out, o, length, out, o - 4);
       }
     } else if (isText) {
-      this.platform.encodeInto(payload, out, o);
+      this.platform.encodeInto(payload, out, o, length);
     } else {
       out.set(payload, o);
     }
@@ -308,8 +308,9 @@ export abstract class MessageSender extends FrameReader {
   }
 
   private encodeText(text: string): Uint8Array {
-    const out = this.platform.alloc(this.platform.byteLength(text));
-    this.platform.encodeInto(text, out, 0);
+    const length = this.platform.byteLength(text);
+    const out = this.platform.alloc(length);
+    this.platform.encodeInto(text, out, 0, length);
     return out;
   }
 }

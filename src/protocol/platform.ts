@@ -16,8 +16,12 @@ export interface Platform {
   concat(chunks: readonly Uint8Array[], total: number): Uint8Array;
   /** UTF-8 length of `text`. */
   byteLength(text: string): number;
-  /** Writes `text` as UTF-8 into `target` at `offset` (which has room); returns the bytes written. */
-  encodeInto(text: string, target: Uint8Array, offset: number): number;
+  /**
+   * Writes `text` as UTF-8 into `target` at `offset` (which has room); returns the bytes written.
+   * `byteLength` is `text`'s UTF-8 length when the caller has measured it: equal to `text.length`,
+   * it says every character is ASCII, which a platform may copy without encoding.
+   */
+  encodeInto(text: string, target: Uint8Array, offset: number, byteLength?: number): number;
   /** Decodes UTF-8 bytes already known to be valid. */
   decode(bytes: Uint8Array): string;
   /** Fills `target` with cryptographically strong random bytes (masking keys, handshake keys). */
