@@ -13,7 +13,7 @@
 //            `size` bytes of JSON-like text, `window` at a time, and checks every echo byte for
 //            byte; answers once every echo has arrived, with the time it took
 //   measure  (both)   with every connection still open: GC, then memory, peak rss and CPU time
-import { setTimeout as sleep } from 'node:timers/promises';
+import { memoryAfterGc, serveParent, waitFor, withTimeout } from './lib/child-side.mjs';
 import { connectWebSocket, startEchoServer } from './lib/endpoints.mjs';
 import { buildRing, echoChecker } from './lib/payloads.mjs';
 
@@ -28,17 +28,6 @@ const onError = (error) => {
   errors.push(error);
   process.send?.({ error: `deflate memory ${kind} ${role}: ${error?.stack ?? error}` });
 };
-
-/** process.memoryUsage() after GC, the peak rss of the process (kernel high-water mark). */
-async function memory() {
-  await sleep(100);
-  for (let i = 0; i < 4; i++) {
-    globalThis.gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  return { rss, heapUsed, external, arrayBuffers, peakRss: process.resourceUsage().maxRSS * 1024 };
-}
 
 /** Samples rss while the traffic runs, for the peak seen during the run only. */
 function rssSampler() {
@@ -55,23 +44,6 @@ function rssSampler() {
   };
 }
 
-async function waitFor(predicate, what, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`${kind} ${role}: timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** `promise`, or a rejection after `ms` milliseconds. */
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 // -- server -------------------------------------------------------------------------------------
 
 async function server() {
@@ -80,8 +52,12 @@ async function server() {
   let cpuStart = null;
   const handlers = {
     baseline: async () => {
-      await waitFor(() => echo.openCount() === 0, 'the warm-up connection to close');
-      const result = await memory();
+      await waitFor(
+        () => echo.openCount() === 0,
+        `${kind} ${role}: the warm-up connection to close`,
+        30_000,
+      );
+      const result = await memoryAfterGc();
       stopSampler = rssSampler();
       cpuStart = process.cpuUsage();
       return { memory: result };
@@ -89,7 +65,7 @@ async function server() {
     measure: async ({ connections }) => {
       const cpu = process.cpuUsage(cpuStart);
       const sampledPeakRss = stopSampler();
-      const result = await memory();
+      const result = await memoryAfterGc();
       const open = echo.openCount();
       if (open !== connections)
         throw new Error(`${open} server connections open instead of ${connections}`);
@@ -163,7 +139,7 @@ async function client() {
       return {};
     },
     baseline: async () => {
-      const result = await memory();
+      const result = await memoryAfterGc();
       stopSampler = rssSampler();
       cpuStart = process.cpuUsage();
       return { memory: result };
@@ -193,7 +169,7 @@ async function client() {
     measure: async ({ connections }) => {
       const cpu = process.cpuUsage(cpuStart);
       const sampledPeakRss = stopSampler();
-      const result = await memory();
+      const result = await memoryAfterGc();
       const open = clients.filter((c) => c.isOpen()).length;
       if (open !== connections)
         throw new Error(`${open} client connections open instead of ${connections}`);
@@ -204,21 +180,4 @@ async function client() {
   return { handlers, ready: {} };
 }
 
-(role === 'server' ? server() : client()).then(
-  ({ handlers, ready }) => {
-    process.on('message', async (request) => {
-      try {
-        const answer = await handlers[request.cmd](request);
-        process.send({ id: request.id, ok: true, ...answer });
-      } catch (error) {
-        process.send({ id: request.id, ok: false, error: String(error?.stack ?? error) });
-      }
-    });
-    process.on('disconnect', () => process.exit(0));
-    process.send({ ready: true, ...ready });
-  },
-  (error) => {
-    process.send?.({ error: `deflate memory ${kind} ${role}: ${error?.stack ?? error}` });
-    process.exit(1);
-  },
-);
+serveParent(`deflate memory ${kind} ${role}`, role === 'server' ? server() : client());

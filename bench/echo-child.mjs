@@ -11,6 +11,7 @@
 //   { cmd: 'connection' }           the server's last connection: { connection: { extensions,
 //                                   bytesRead, bytesWritten } or null }
 // A socket error on the server side is reported as { error } (an echo server should see none).
+import { serveParent } from './lib/child-side.mjs';
 import { runEchoClient, startEchoServer, wsUsesBufferutil } from './lib/endpoints.mjs';
 import { importWskitModule } from './lib/wskit.mjs';
 
@@ -35,16 +36,14 @@ const handlers = {
   },
 };
 
-if (serverKind) server = await startEchoServer(serverKind, reportError, { deflate });
-process.on('message', async (request) => {
-  try {
-    const answer = await handlers[request.cmd](request);
-    process.send({ id: request.id, ok: true, ...answer });
-  } catch (error) {
-    process.send({ id: request.id, ok: false, error: String(error?.stack ?? error) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
-// Whether wskit's Node platform masks with bufferutil here (it loads it when installed).
-const wskitBufferutil = await (await importWskitModule('node/node-platform.js')).bufferutilReady;
-process.send({ ready: true, port: server?.port, bufferutil: wsUsesBufferutil(), wskitBufferutil });
+async function setup() {
+  if (serverKind) server = await startEchoServer(serverKind, reportError, { deflate });
+  // Whether wskit's Node platform masks with bufferutil here (it loads it when installed).
+  const wskitBufferutil = await (await importWskitModule('node/node-platform.js')).bufferutilReady;
+  return {
+    handlers,
+    ready: { port: server?.port, bufferutil: wsUsesBufferutil(), wskitBufferutil },
+  };
+}
+
+serveParent(`echo ${mode} ${first} ${rest.join(' ')}`.trim(), setup());

@@ -10,7 +10,7 @@
 //                     and reports memory; it fails if any connection is not open
 // Every connection has a message handler, as an application's would.
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { memoryAfterGc, serveParent, waitFor } from './lib/child-side.mjs';
 import { importWskit } from './lib/wskit.mjs';
 
 const [role, kind, portArg] = process.argv.slice(2);
@@ -18,24 +18,6 @@ const port = Number(portArg);
 const noop = () => {};
 
 if (typeof globalThis.gc !== 'function') throw new Error('memory.mjs needs node --expose-gc');
-
-async function memory() {
-  await sleep(100);
-  for (let i = 0; i < 4; i++) {
-    globalThis.gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  return { rss, heapUsed, external, arrayBuffers };
-}
-
-async function waitFor(predicate, what, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`${kind} ${role}: timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 // -- server -------------------------------------------------------------------------------------
 
@@ -123,12 +105,20 @@ async function main() {
     const server = await startServer();
     const handlers = {
       baseline: async () => {
-        await waitFor(() => server.openCount() === 0, 'the warm-up connection to close');
-        return { memory: await memory() };
+        await waitFor(
+          () => server.openCount() === 0,
+          `${kind} ${role}: the warm-up connection to close`,
+          20_000,
+        );
+        return { memory: await memoryAfterGc() };
       },
       measure: async ({ count }) => {
-        await waitFor(() => server.openCount() === count, `${count} open connections`);
-        const result = await memory();
+        await waitFor(
+          () => server.openCount() === count,
+          `${kind} ${role}: ${count} open connections`,
+          20_000,
+        );
+        const result = await memoryAfterGc();
         const open = server.openCount();
         if (open !== count) throw new Error(`${open} connections open instead of ${count}`);
         return { memory: result };
@@ -144,7 +134,7 @@ async function main() {
       await closeOne(await connectOne());
       return {};
     },
-    baseline: async () => ({ memory: await memory() }),
+    baseline: async () => ({ memory: await memoryAfterGc() }),
     open: async ({ count }) => {
       // Batches keep the server's accept backlog from overflowing.
       while (clients.length < count) {
@@ -154,7 +144,7 @@ async function main() {
       return {};
     },
     measure: async ({ count }) => {
-      const result = await memory();
+      const result = await memoryAfterGc();
       const open = clients.filter(isOpen).length;
       if (open !== count) throw new Error(`${open} client connections open instead of ${count}`);
       return { memory: result };
@@ -163,21 +153,4 @@ async function main() {
   return { handlers, ready: {} };
 }
 
-main().then(
-  ({ handlers, ready }) => {
-    process.on('message', async (request) => {
-      try {
-        const answer = await handlers[request.cmd](request);
-        process.send({ id: request.id, ok: true, ...answer });
-      } catch (error) {
-        process.send({ id: request.id, ok: false, error: String(error?.stack ?? error) });
-      }
-    });
-    process.on('disconnect', () => process.exit(0));
-    process.send({ ready: true, ...ready });
-  },
-  (error) => {
-    process.send?.({ error: `memory ${kind} ${role}: ${error?.stack ?? error}` });
-    process.exit(1);
-  },
-);
+serveParent(`memory ${kind} ${role}`, main());

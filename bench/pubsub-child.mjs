@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { serveParent } from './lib/child-side.mjs';
 
 const [role, kind, ...args] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
@@ -235,13 +236,4 @@ async function pace(rate, messages, send) {
   return { startedAt, seconds: (performance.now() - start) / 1000, sent };
 }
 
-process.on('message', async (request) => {
-  try {
-    const answer = await handlers[request.cmd](request);
-    process.send({ id: request.id, ok: true, ...answer });
-  } catch (error) {
-    process.send({ id: request.id, ok: false, error: String(error?.stack ?? error) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
-process.send({ ready: true, ...ready });
+serveParent(`pubsub ${process.argv.slice(2).join(' ')}`, Promise.resolve({ handlers, ready }));

@@ -13,28 +13,11 @@
 //   broadcast (server) sends one `size`-byte binary message to every client: wskit
 //                     `server.broadcast(data)`, ws `for (const c of wss.clients) c.send(data)`;
 //                     answers with the start time, the synchronous time of the call and its CPU
-import { setTimeout as sleep } from 'node:timers/promises';
+import { memoryAfterGc, serveParent, waitFor } from './lib/child-side.mjs';
 import { importWskit } from './lib/wskit.mjs';
 
 const [role, kind, portArg] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
-
-async function memory() {
-  for (let i = 0; i < 4; i++) {
-    globalThis.gc?.();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  return { rss, heapUsed, external, arrayBuffers };
-}
-
-async function waitFor(predicate, what, ms = 120_000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`${kind} ${role}: timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 async function server() {
   const { WebSocketServer } = kind === 'wskit' ? await importWskit() : await import('ws');
@@ -53,10 +36,10 @@ async function server() {
   return {
     ready: { port: wss.address().port },
     handlers: {
-      baseline: async () => ({ memory: await memory() }),
+      baseline: async () => ({ memory: await memoryAfterGc(0) }),
       wait: async ({ count }) => {
-        await waitFor(() => open >= count, `${count} connections`);
-        return { acceptMs: last - first, memory: await memory() };
+        await waitFor(() => open >= count, `${kind} ${role}: ${count} connections`, 120_000, 5);
+        return { acceptMs: last - first, memory: await memoryAfterGc(0) };
       },
       broadcast: async ({ size }) => {
         const data = Buffer.alloc(size, 7);
@@ -91,7 +74,7 @@ async function client() {
   return {
     ready: {},
     handlers: {
-      baseline: async () => ({ memory: await memory() }),
+      baseline: async () => ({ memory: await memoryAfterGc(0) }),
       open: async ({ count }) => {
         const start = now();
         while (sockets.length < count) {
@@ -101,7 +84,7 @@ async function client() {
         return { openMs: now() - start };
       },
       expect: async ({ count }) => {
-        await waitFor(() => received >= count, `${count} messages`);
+        await waitFor(() => received >= count, `${kind} ${role}: ${count} messages`, 120_000, 5);
         received = 0;
         return { lastArrival };
       },
@@ -109,21 +92,4 @@ async function client() {
   };
 }
 
-(role === 'server' ? server() : client()).then(
-  ({ handlers, ready }) => {
-    process.on('message', async (request) => {
-      try {
-        const answer = await handlers[request.cmd](request);
-        process.send({ id: request.id, ok: true, ...answer });
-      } catch (error) {
-        process.send({ id: request.id, ok: false, error: String(error?.stack ?? error) });
-      }
-    });
-    process.on('disconnect', () => process.exit(0));
-    process.send({ ready: true, ...ready });
-  },
-  (error) => {
-    process.send?.({ error: `scale ${kind} ${role}: ${error?.stack ?? error}` });
-    process.exit(1);
-  },
-);
+serveParent(`scale ${kind} ${role}`, role === 'server' ? server() : client());

@@ -11,6 +11,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { withTimeout } from './child-side.mjs';
 import { buildRing, echoChecker, streamChecker } from './payloads.mjs';
 import { importWskit } from './wskit.mjs';
 
@@ -138,15 +139,6 @@ export async function startEchoServer(kind, onError, { deflate = false } = {}) {
     return open;
   };
   return { port: httpServer.address().port, lastConnection, openCount };
-}
-
-/** `promise`, or a rejection after `ms` milliseconds. */
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
