@@ -3,7 +3,7 @@
 // `npm run bench` (builds first) or `node bench/run.mjs` after a build.
 // Publish/subscribe (topics, wskit/redis against Socket.IO and ws) is measured by bench/pubsub.mjs.
 //
-//   BENCH_REPS=n     repetitions (default 3; the median is reported), after one unmeasured
+//   BENCH_REPS=n     repetitions (default 5; the median is reported), after one unmeasured
 //                    warm-up round of the echo benchmarks (see Warm-up below)
 //   BENCH_QUICK=1    tiny counts and one repetition (warm-up round kept): a smoke run
 //   BENCH_SCALE=x    multiplies every message count of the echo benchmarks (e.g. 3 on an idle,
@@ -61,7 +61,7 @@ import { snapshotWskit } from './lib/wskit.mjs';
 
 const env = process.env;
 const QUICK = env.BENCH_QUICK === '1';
-const REPS = positiveInt(env.BENCH_REPS, QUICK ? 1 : 3);
+const REPS = positiveInt(env.BENCH_REPS, QUICK ? 1 : 5);
 // Unmeasured rounds of every echo case before the measured repetitions, each with this share of
 // the measured message count (see the header).
 const WARMUP_ROUNDS = 1;
