@@ -91,8 +91,9 @@ if (unknownParts.length > 0) {
 const wanted = (part) => ONLY.length === 0 || ONLY.includes(part);
 const MEASUREMENT_TIMEOUT_MS = 120_000;
 
-// Window: messages in flight. Count: echoes timed, for about 0.3-1.5 s per measurement on a slow
-// two-core VM (the echo part takes about 90 s there); raise BENCH_SCALE on a fast machine.
+// Window: messages in flight. Count: echoes timed: 0.3-2.8 s per measurement at 16 KiB and 1 MiB
+// on a slow two-core VM, 0.06-0.6 s at 64 B (the echo part takes about 150 s there); raise
+// BENCH_SCALE on a fast machine.
 const SIZES = [
   { label: '64 B', size: 64, window: 64, count: 30_000 },
   { label: '16 KiB', size: 16 * 1024, window: 16, count: 16_000 },
